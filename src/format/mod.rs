@@ -1,0 +1,171 @@
+//! The stores: one module per file format, each parsing bytes into a
+//! [`Document`] and emitting a document back, with the `sops` metadata block
+//! placed the way that format's sops store places it.
+//!
+//! Every store follows the semantics of the matching Go sops store (sops-format §8),
+//! because a decrypted sops file must come out byte for byte as sops prints it.
+//! Parse errors name a line and column, never a snippet of the input: the input
+//! may be plaintext secrets.
+
+pub mod binary;
+pub mod dotenv;
+pub mod flatten;
+pub mod ini;
+pub mod json;
+pub mod yaml;
+
+use std::path::Path;
+
+use crate::document::{Document, Value};
+
+/// A file format (sops calls these stores).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (multi-document allowed).
+    Yaml,
+    /// JSON (top level must be an object).
+    Json,
+    /// dotenv `KEY=value` lines.
+    Dotenv,
+    /// INI with sections.
+    Ini,
+    /// Any other file: the whole content is one value, stored in a JSON envelope.
+    Binary,
+}
+
+impl Format {
+    /// The format sops picks from a file name: `.yaml`/`.yml`, `.json`, `.env`, `.ini`, else binary.
+    pub fn from_path(path: &Path) -> Format {
+        let name = path.to_string_lossy();
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            Format::Yaml
+        } else if name.ends_with(".json") {
+            Format::Json
+        } else if name.ends_with(".env") {
+            Format::Dotenv
+        } else if name.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
+        }
+    }
+
+    /// The format named by `--input-type` / `--output-type`; unknown names mean binary, as in sops.
+    pub fn from_name(name: &str) -> Format {
+        match name.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Format::Yaml,
+            "json" => Format::Json,
+            "dotenv" | "env" => Format::Dotenv,
+            "ini" => Format::Ini,
+            _ => Format::Binary,
+        }
+    }
+
+    /// The lower-case name used in messages and flags.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "ini",
+            Format::Binary => "binary",
+        }
+    }
+}
+
+/// Whether the bytes being parsed are plaintext to encrypt or an encrypted file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Plaintext input for `encrypt` (binary: the raw bytes are the value).
+    Plain,
+    /// An encrypted file (binary: a JSON envelope; JSON: parsed strictly).
+    Encrypted,
+}
+
+/// Emission settings from `.sops.yaml` `stores:` (sops-format §9.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// Indentation width; `None` is the store default (YAML 4 spaces, JSON one tab).
+    pub indent: Option<usize>,
+}
+
+/// What a store read from a file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The data, with the metadata block removed.
+    pub doc: Document,
+    /// The `sops` metadata block as a tree, if the file had one. For dotenv and INI
+    /// the flattened keys are already un-flattened (values are all strings there).
+    pub metadata: Option<Value>,
+}
+
+/// Why a store could not read or write a file. Never carries a value from the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FormatError {
+    /// The input is not valid in this format.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (in characters).
+        column: usize,
+        /// What is wrong, without quoting the input.
+        message: String,
+    },
+    /// The input has no bytes at all (sops exit 92).
+    #[error("the file is empty")]
+    Empty,
+    /// The input parsed but its shape cannot be stored (a top-level list, a non-string key, ...).
+    #[error("{0}")]
+    Shape(String),
+    /// The tree cannot be written in this format (a nested map in dotenv, ...; sops exit 4).
+    #[error("{0}")]
+    Emit(String),
+}
+
+impl FormatError {
+    /// A syntax error at a 1-based line and column.
+    pub fn syntax(line: usize, column: usize, message: impl Into<String>) -> FormatError {
+        FormatError::Syntax {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses `bytes` in `format`.
+pub fn parse(format: Format, bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
+    match format {
+        Format::Yaml => yaml::parse(bytes),
+        Format::Json => json::parse(bytes, mode),
+        Format::Dotenv => dotenv::parse(bytes),
+        Format::Ini => ini::parse(bytes),
+        Format::Binary => binary::parse(bytes, mode),
+    }
+}
+
+/// Emits `doc` in `format`, with `metadata` (the tree from
+/// [`crate::metadata::Metadata::to_value`] for this format) placed as that store places it.
+pub fn emit(
+    format: Format,
+    doc: &Document,
+    metadata: Option<&Value>,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FormatError> {
+    match format {
+        Format::Yaml => yaml::emit(doc, metadata, opts),
+        Format::Json => json::emit(doc, metadata, opts),
+        Format::Dotenv => dotenv::emit(doc, metadata),
+        Format::Ini => ini::emit(doc, metadata),
+        Format::Binary => binary::emit(doc, metadata, opts),
+    }
+}
+
+/// Emits one value on its own, as `decrypt --extract` prints a non-string value.
+pub fn emit_value(format: Format, value: &Value, opts: &EmitOptions) -> Result<Vec<u8>, FormatError> {
+    match format {
+        Format::Yaml => yaml::emit_value(value, opts),
+        _ => json::emit_value(value, opts),
+    }
+}

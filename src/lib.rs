@@ -1,0 +1,20 @@
+//! enseal: per-value encrypted secrets files, byte-compatible with sops v3.
+//!
+//! The library holds everything; `main.rs` only parses arguments and maps errors to
+//! exit codes. Library modules return data and typed errors and never print:
+//!
+//! - [`document`]: the format-neutral tree (ordered maps, lists, comments, typed scalars).
+//! - [`format`]: one store per file format (YAML, JSON, dotenv, INI, binary).
+//! - [`cipher`]: the `ENC[...]` value cipher, the MAC and the tree walk that applies them.
+//! - [`metadata`]: the `sops` block.
+//! - [`keys`]: master keys that wrap the data key (age, PGP, ...).
+//! - [`groups`]: key groups and Shamir splitting.
+//! - [`config`]: `.sops.yaml` creation rules.
+//! - [`fs`]: atomic writes.
+#![deny(missing_docs)]
+
+pub mod cipher;
+pub mod document;
+pub mod format;
+pub mod groups;
+pub mod keys;

@@ -1,0 +1,2 @@
+//! The `enseal` binary: argument parsing and exit codes only.
+fn main() {}
