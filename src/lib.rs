@@ -10,11 +10,20 @@
 //! - [`keys`]: master keys that wrap the data key (age, PGP, ...).
 //! - [`groups`]: key groups and Shamir splitting.
 //! - [`config`]: `.sops.yaml` creation rules.
+//! - [`file`]: whole-file encrypt/decrypt pipelines.
 //! - [`fs`]: atomic writes.
+//! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
 #![deny(missing_docs)]
 
 pub mod cipher;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod document;
+pub mod error;
+pub mod file;
 pub mod format;
+pub mod fs;
 pub mod groups;
 pub mod keys;
+pub mod metadata;

@@ -1,2 +1,14 @@
-//! The `enseal` binary: argument parsing and exit codes only.
-fn main() {}
+//! The `enseal` binary: parse arguments, run, map errors to exit codes.
+
+use clap::Parser;
+
+fn main() {
+    let cli = enseal::cli::Cli::parse();
+    if let Err(err) = enseal::commands::run(cli) {
+        eprintln!("enseal: {err}");
+        if let Some(hint) = err.hint() {
+            eprintln!("hint: {hint}");
+        }
+        std::process::exit(err.exit_code());
+    }
+}

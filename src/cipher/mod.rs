@@ -1,4 +1,12 @@
-//! The value cipher (AES-256-GCM in the sops `ENC[...]` format), the MAC, and the
-//! walk that encrypts or decrypts a whole tree.
+//! The value cipher (AES-256-GCM in the sops `ENC[...]` format), the MAC, the leaf
+//! selection rules, and the walk that applies them to a whole tree.
 
 pub mod data_key;
+pub mod mac;
+pub mod select;
+pub mod tree;
+pub mod value;
+
+pub use data_key::DataKey;
+pub use select::{Selection, Selector};
+pub use value::Cipher;

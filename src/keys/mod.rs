@@ -6,6 +6,7 @@
 //! back unchanged, so a file keeps every recipient it had.
 
 pub mod age;
+pub mod local;
 pub mod pgp;
 
 use std::fmt;

@@ -1,0 +1,154 @@
+//! Command-line definitions (clap derive types only; no logic). Flags mirror sops'
+//! where sops has them, so existing scripts keep working.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Per-value encrypted secrets files, compatible with sops.
+#[derive(Debug, Parser)]
+#[command(
+    name = "enseal",
+    version,
+    about = "Encrypt the values of YAML, JSON, dotenv, INI and binary files (sops v3 compatible)",
+    after_help = "Examples:\n  enseal keygen                          # make a local age key\n  enseal encrypt secrets.yaml > secrets.enc.yaml\n  enseal decrypt secrets.enc.yaml\n  enseal decrypt --extract '[\"db\"][\"password\"]' secrets.enc.yaml"
+)]
+pub struct Cli {
+    /// Use this .sops.yaml instead of searching from the current directory upwards.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encrypt a file's values (keys, comments and structure stay readable).
+    #[command(after_help = "Examples:\n  enseal encrypt --age age1... secrets.yaml > secrets.enc.yaml\n  enseal encrypt -i secrets.yaml                 # keys from .sops.yaml or the local key\n  enseal encrypt --encrypted-regex '^(data|stringData)$' -i k8s-secret.yaml\n  cat app.env | enseal encrypt --filename-override app.env > app.enc.env")]
+    Encrypt(EncryptArgs),
+    /// Decrypt a file and print (or write) the plaintext.
+    #[command(after_help = "Examples:\n  enseal decrypt secrets.enc.yaml\n  enseal decrypt --output-type json secrets.enc.yaml\n  enseal decrypt --extract '[\"db\"][\"password\"]' secrets.enc.yaml\n  enseal decrypt -i secrets.yaml                 # replace the file with its plaintext")]
+    Decrypt(DecryptArgs),
+    /// Create a new local age identity (written 0600, never overwriting).
+    #[command(after_help = "Examples:\n  enseal keygen                       # ~/.config/sops/age/keys.txt (read by sops too)\n  enseal keygen -o ci-key.txt")]
+    Keygen(KeygenArgs),
+    /// Print {"encrypted":true} or {"encrypted":false} for a file.
+    #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
+    Filestatus(FilestatusArgs),
+}
+
+/// Where the input comes from and what format it is.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The file; omitted or `-` reads standard input.
+    pub file: Option<PathBuf>,
+    /// Input format: yaml, json, dotenv, ini or binary (default: from the file name).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_type: Option<String>,
+    /// Output format (default: the input format).
+    #[arg(long, value_name = "FORMAT")]
+    pub output_type: Option<String>,
+    /// File name to use for stdin (format detection and .sops.yaml rules).
+    #[arg(long, value_name = "NAME")]
+    pub filename_override: Option<PathBuf>,
+    /// Write the result back to the file.
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Indentation for YAML/JSON output (default: YAML 4, JSON a tab, or .sops.yaml stores).
+    #[arg(long, value_name = "N")]
+    pub indent: Option<usize>,
+}
+
+/// `encrypt` options.
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma-separated or repeated [env: SOPS_AGE_RECIPIENTS]
+    #[arg(short = 'a', long = "age", value_name = "RECIPIENT", value_delimiter = ',')]
+    pub age: Vec<String>,
+    /// PGP fingerprints, comma-separated or repeated [env: SOPS_PGP_FP]
+    #[arg(short = 'p', long = "pgp", value_name = "FINGERPRINT", value_delimiter = ',')]
+    pub pgp: Vec<String>,
+    /// AWS KMS key ARNs (ARN or ARN+ROLE_ARN) [env: SOPS_KMS_ARN]
+    #[arg(short = 'k', long = "kms", value_name = "ARN", value_delimiter = ',')]
+    pub kms: Vec<String>,
+    /// AWS profile for --kms keys.
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// GCP KMS resource IDs [env: SOPS_GCP_KMS_IDS]
+    #[arg(long = "gcp-kms", value_name = "RESOURCE_ID", value_delimiter = ',')]
+    pub gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs [env: SOPS_AZURE_KEYVAULT_URLS]
+    #[arg(long = "azure-kv", value_name = "URL", value_delimiter = ',')]
+    pub azure_kv: Vec<String>,
+    /// Vault transit key URIs [env: SOPS_VAULT_URIS]
+    #[arg(long = "hc-vault-transit", value_name = "URI", value_delimiter = ',')]
+    pub hc_vault_transit: Vec<String>,
+    /// Leave values in clear when any key on their path ends with this (default _unencrypted).
+    #[arg(long, value_name = "SUFFIX")]
+    pub unencrypted_suffix: Option<String>,
+    /// Encrypt only values with a key on their path ending with this.
+    #[arg(long, value_name = "SUFFIX")]
+    pub encrypted_suffix: Option<String>,
+    /// Leave values in clear when any key on their path matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_regex: Option<String>,
+    /// Encrypt only values with a key on their path matching this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_regex: Option<String>,
+    /// Leave values in clear when a preceding comment matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_comment_regex: Option<String>,
+    /// Encrypt only values preceded by a comment matching this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_comment_regex: Option<String>,
+    /// Compute the MAC over encrypted values only (clear values stay editable).
+    #[arg(long)]
+    pub mac_only_encrypted: bool,
+    /// Number of key groups needed to decrypt (Shamir).
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir_threshold: Option<usize>,
+}
+
+/// `decrypt` options.
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print only the value at this path, e.g. '["db"]["password"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// Decrypt even if the MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Key types to try first, comma-separated (default age,pgp,…) [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `keygen` options.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the identity (default: $SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt).
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// `filestatus` options.
+#[derive(Debug, Args)]
+pub struct FilestatusArgs {
+    /// The file to check.
+    pub file: PathBuf,
+    /// Input format (default: from the file name).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_type: Option<String>,
+}

@@ -1,0 +1,63 @@
+//! `enseal decrypt`: recover the data key, decrypt, check the MAC, print or write.
+
+use std::path::Path;
+
+use super::io::{emit_options, load_config, read_input, write_output};
+use crate::cli::DecryptArgs;
+use crate::document::path::parse_index_path;
+use crate::error::Error;
+use crate::file::{self, DecryptRequest};
+use crate::keys::{KeyEnv, KeyKind, DEFAULT_DECRYPTION_ORDER};
+
+/// Parses `--decryption-order` / `SOPS_DECRYPTION_ORDER`; unlisted kinds follow in sops' order.
+fn decryption_order(flag: Option<&str>, env: &KeyEnv) -> Result<Vec<KeyKind>, Error> {
+    let Some(spec) = flag.or_else(|| env.sops_var("DECRYPTION_ORDER")) else {
+        return Ok(DEFAULT_DECRYPTION_ORDER.to_vec());
+    };
+    let mut order = Vec::new();
+    for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let kind = KeyKind::from_name(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown key type {name:?} in --decryption-order (use age, pgp, kms, gcp_kms, azure_kv, hc_vault)"
+            ))
+        })?;
+        if order.contains(&kind) {
+            return Err(Error::DuplicateDecryptionOrder(name.to_string()));
+        }
+        order.push(kind);
+    }
+    for kind in DEFAULT_DECRYPTION_ORDER {
+        if !order.contains(&kind) {
+            order.push(kind);
+        }
+    }
+    Ok(order)
+}
+
+/// Decrypts the input and writes the plaintext.
+pub fn run(args: DecryptArgs, config_path: Option<&Path>, env: &KeyEnv) -> Result<(), Error> {
+    let extract = args.extract.as_deref().map(parse_index_path).transpose()?;
+    let order = decryption_order(args.decryption_order.as_deref(), env)?;
+    let input = read_input(&args.input)?;
+    let config = load_config(config_path).ok().flatten();
+    let request = DecryptRequest {
+        input_format: input.input_format,
+        output_format: input.output_format,
+        ignore_mac: args.ignore_mac,
+        extract,
+        decryption_order: order,
+        emit: emit_options(args.input.indent, config.as_ref(), input.output_format),
+    };
+    let result = file::decrypt(&input.bytes, &request, env).map_err(|source| Error::File {
+        path: input.display(),
+        source,
+    })?;
+    if result.clear_comments > 0 {
+        eprintln!(
+            "warning: {}: {} comment(s) were not encrypted and are kept as they are (file written by sops < 3.6?)",
+            input.display(),
+            result.clear_comments
+        );
+    }
+    write_output(&args.input, &input, &result.output)
+}

@@ -1,0 +1,23 @@
+//! One module per subcommand. Commands read files, call the library, and write or
+//! print the result; they are the only place (with `main.rs`) that prints.
+
+mod decrypt;
+mod encrypt;
+mod filestatus;
+mod io;
+mod keygen;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::keys::KeyEnv;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    let env = KeyEnv::from_process();
+    match cli.command {
+        Command::Encrypt(args) => encrypt::run(args, cli.config.as_deref(), &env),
+        Command::Decrypt(args) => decrypt::run(args, cli.config.as_deref(), &env),
+        Command::Keygen(args) => keygen::run(args, &env),
+        Command::Filestatus(args) => filestatus::run(args),
+    }
+}

@@ -1,0 +1,119 @@
+//! The command-level error and its exit code. Exit codes follow sops where sops has
+//! one (sops-format §10.4), so scripts written for sops keep working.
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::document::path::PathSyntaxError;
+use crate::file::FileError;
+use crate::format::FormatError;
+use crate::groups::GroupsError;
+
+/// Everything a command can fail with. Messages name the file and key path, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An operation on a file failed.
+    #[error("{path}: {source}")]
+    File {
+        /// The file as the user named it (or `<stdin>`).
+        path: String,
+        /// What went wrong.
+        source: FileError,
+    },
+    /// A file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The output could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `.sops.yaml` problems.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Conflicting or missing arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// A malformed `--extract` path.
+    #[error(transparent)]
+    ExtractPath(#[from] PathSyntaxError),
+    /// A `--decryption-order` naming a key type twice.
+    #[error("--decryption-order names {0} more than once")]
+    DuplicateDecryptionOrder(String),
+    /// `keygen` would overwrite an existing key file.
+    #[error("{0}: already exists; enseal keygen never overwrites a key file (use --output to write elsewhere)")]
+    KeyFileExists(PathBuf),
+    /// An age recipient given on the command line is not valid.
+    #[error("invalid recipient {recipient:?}: {reason}")]
+    Recipient {
+        /// The recipient as given (public, safe to print).
+        recipient: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error (sops' codes where it has them).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::File { source, .. } => match source {
+                FileError::Parse {
+                    source: FormatError::Empty,
+                    ..
+                } => 92,
+                FileError::Parse { .. } => 2,
+                FileError::Emit { .. } => 4,
+                FileError::MetadataNotFound(_) | FileError::Metadata(_) => 1,
+                FileError::AlreadyEncrypted => 203,
+                FileError::NoKeys => 111,
+                FileError::Groups(GroupsError::Recover { .. }) => 128,
+                FileError::Groups(_) => 1,
+                FileError::Selector(_) => 1,
+                FileError::Encrypt(_) => 23,
+                FileError::Decrypt(_) => 25,
+                FileError::Mac(_) => 51,
+                FileError::ExtractNotFound(_) => 1,
+            },
+            Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 100,
+            Error::Read { .. } => 2,
+            Error::Write { .. } => 3,
+            Error::Config(ConfigError::Read { .. }) => 5,
+            Error::Config(_) => 1,
+            Error::Usage(_) => 8,
+            Error::ExtractPath(_) => 91,
+            Error::DuplicateDecryptionOrder(_) => 112,
+            Error::KeyFileExists(_) => 1,
+            Error::Recipient { .. } => 1,
+        }
+    }
+
+    /// A line of advice printed under the error, when there is something to do.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::File { source, .. } => match source {
+                FileError::Groups(GroupsError::Recover { .. }) => Some(
+                    "make an identity available: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, ~/.config/sops/age/keys.txt, or a gpg secret key",
+                ),
+                FileError::Mac(_) => Some(
+                    "the file changed outside enseal/sops; restore it from git, or pass --ignore-mac if you trust it",
+                ),
+                FileError::MetadataNotFound(_) => Some(
+                    "check --input-type if the file name does not end in .yaml, .json, .env or .ini",
+                ),
+                FileError::NoKeys => Some("create a local key with `enseal keygen`"),
+                _ => None,
+            },
+            Error::KeyFileExists(_) => Some("keep the existing key: it is needed to decrypt files encrypted for it"),
+            _ => None,
+        }
+    }
+}

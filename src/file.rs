@@ -1,0 +1,289 @@
+//! Whole-file operations: plaintext bytes to an encrypted file and back.
+//!
+//! These functions tie the stores, the cipher, the metadata and the key groups
+//! together. They take bytes and return bytes; reading, writing and printing are
+//! the commands' business.
+
+use zeroize::Zeroizing;
+
+use crate::cipher::mac::{self, MacError};
+use crate::cipher::select::{Selection, SelectorError};
+use crate::cipher::tree::{self, TreeError};
+use crate::cipher::value::Stash;
+use crate::cipher::{Cipher, DataKey, Selector};
+use crate::document::path::{lookup, KeyPath};
+use crate::document::Value;
+use crate::format::{self, EmitOptions, Format, FormatError, Mode};
+use crate::groups::{self, GroupsError};
+use crate::keys::{KeyEnv, KeyGroup, KeyKind};
+use crate::metadata::{Metadata, MetadataError, SOPS_VERSION};
+
+/// Why a file could not be encrypted or decrypted. The commands add the file name.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The input does not parse.
+    #[error("cannot parse {format} input: {source}")]
+    Parse {
+        /// The input format.
+        format: &'static str,
+        /// The store's error.
+        source: FormatError,
+    },
+    /// The output cannot be written in the chosen format.
+    #[error("cannot write {format} output: {source}")]
+    Emit {
+        /// The output format.
+        format: &'static str,
+        /// The store's error.
+        source: FormatError,
+    },
+    /// Decrypting a file that has no `sops` metadata.
+    #[error("sops metadata not found: the file is not encrypted (or not in the {0} format)")]
+    MetadataNotFound(&'static str),
+    /// Encrypting a file that already has `sops` metadata.
+    #[error("the file already has a sops metadata block (keys named `sops` or `sops_*`): it is already encrypted")]
+    AlreadyEncrypted,
+    /// The metadata block is malformed.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// No key to encrypt for.
+    #[error("no encryption key: give --age or --pgp, set a creation rule in .sops.yaml, or create a local key with `enseal keygen`")]
+    NoKeys,
+    /// The data key could not be wrapped or recovered.
+    #[error(transparent)]
+    Groups(#[from] GroupsError),
+    /// A selector regex is invalid.
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// A value failed to encrypt.
+    #[error("cannot encrypt: {0}")]
+    Encrypt(TreeError),
+    /// A value failed to decrypt.
+    #[error("cannot decrypt: {0}")]
+    Decrypt(TreeError),
+    /// The MAC check failed.
+    #[error(transparent)]
+    Mac(#[from] MacError),
+    /// `--extract` names nothing.
+    #[error("--extract: no value at {0}")]
+    ExtractNotFound(KeyPath),
+}
+
+/// What to encrypt and how.
+#[derive(Debug)]
+pub struct EncryptRequest {
+    /// Format of the plaintext.
+    pub input_format: Format,
+    /// Format to write (sops: same as input unless `--output-type`).
+    pub output_format: Format,
+    /// Key groups with their recipients (nothing wrapped yet).
+    pub key_groups: Vec<KeyGroup>,
+    /// Shamir threshold (0: the number of groups).
+    pub shamir_threshold: usize,
+    /// The selector (`None`: sops' default `_unencrypted` suffix).
+    pub selector: Option<Selector>,
+    /// MAC over encrypted values only.
+    pub mac_only_encrypted: bool,
+    /// Output indentation.
+    pub emit: EmitOptions,
+}
+
+/// Encrypts plaintext `input`; returns the encrypted file's bytes.
+pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8>, FileError> {
+    let parsed = format::parse(req.input_format, input, Mode::Plain).map_err(|source| {
+        FileError::Parse {
+            format: req.input_format.name(),
+            source,
+        }
+    })?;
+    if parsed.metadata.is_some() {
+        return Err(FileError::AlreadyEncrypted);
+    }
+    let mut doc = parsed.doc;
+    if req.key_groups.iter().all(KeyGroup::is_empty) {
+        return Err(FileError::NoKeys);
+    }
+    // The binary store records no selector and no mac-only flag: `data` is always encrypted.
+    let binary = req.output_format == Format::Binary || req.input_format == Format::Binary;
+    let selector = if binary {
+        None
+    } else {
+        Some(req.selector.unwrap_or_default())
+    };
+    let mac_only = req.mac_only_encrypted && !binary;
+    let selection = Selection::new(&selector.clone().unwrap_or_default())?;
+
+    let data_key = DataKey::generate();
+    let mut metadata = Metadata {
+        shamir_threshold: req.shamir_threshold,
+        key_groups: req.key_groups,
+        last_modified: now_rfc3339(),
+        mac: String::new(),
+        selector,
+        mac_only_encrypted: mac_only,
+        version: SOPS_VERSION.to_string(),
+    };
+    groups::wrap(
+        &mut metadata.key_groups,
+        metadata.shamir_threshold,
+        &data_key,
+        env,
+    )?;
+    let cipher = Cipher::new(&data_key);
+    let mac = tree::encrypt(&mut doc, &cipher, &selection, mac_only, None)
+        .map_err(FileError::Encrypt)?;
+    metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
+    emit(req.output_format, &doc, Some(&metadata), &req.emit)
+}
+
+/// What to decrypt and how.
+#[derive(Debug)]
+pub struct DecryptRequest {
+    /// Format of the encrypted file.
+    pub input_format: Format,
+    /// Format of the plaintext to produce.
+    pub output_format: Format,
+    /// Skip the MAC check.
+    pub ignore_mac: bool,
+    /// Print only this value.
+    pub extract: Option<KeyPath>,
+    /// Which key kinds to try first.
+    pub decryption_order: Vec<KeyKind>,
+    /// Output indentation.
+    pub emit: EmitOptions,
+}
+
+/// The result of a decryption.
+pub struct Decrypted {
+    /// The plaintext (zeroized on drop).
+    pub output: Zeroizing<Vec<u8>>,
+    /// Comments left in clear because they did not decrypt (old sops files).
+    pub clear_comments: usize,
+}
+
+/// A parsed encrypted file with its metadata.
+pub struct Loaded {
+    /// The tree, values still encrypted.
+    pub doc: crate::document::Document,
+    /// The metadata block.
+    pub metadata: Metadata,
+}
+
+/// Parses an encrypted file and its metadata.
+pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
+    let parsed = format::parse(input_format, input, Mode::Encrypted).map_err(|source| {
+        FileError::Parse {
+            format: input_format.name(),
+            source,
+        }
+    })?;
+    let meta = parsed
+        .metadata
+        .ok_or(FileError::MetadataNotFound(input_format.name()))?;
+    Ok(Loaded {
+        doc: parsed.doc,
+        metadata: Metadata::from_value(&meta, input_format)?,
+    })
+}
+
+/// Recovers the data key of a loaded file.
+pub fn data_key(metadata: &Metadata, order: &[KeyKind], env: &KeyEnv) -> Result<DataKey, FileError> {
+    Ok(groups::unwrap(
+        &metadata.key_groups,
+        metadata.shamir_threshold,
+        order,
+        env,
+    )?)
+}
+
+/// Decrypts `loaded` in place with `data_key`, checking the MAC unless `ignore_mac`.
+/// With a `stash`, IVs are kept for re-encryption.
+pub fn decrypt_tree(
+    loaded: &mut Loaded,
+    data_key: &DataKey,
+    ignore_mac: bool,
+    stash: Option<&mut Stash>,
+) -> Result<usize, FileError> {
+    let m = &loaded.metadata;
+    let selection = Selection::new(&m.effective_selector())?;
+    let cipher = Cipher::new(data_key);
+    let report = tree::decrypt(&mut loaded.doc, &cipher, &selection, m.mac_only_encrypted, stash)
+        .map_err(FileError::Decrypt)?;
+    if !ignore_mac {
+        mac::verify(&cipher, &m.mac, &report.mac, &m.last_modified)?;
+    }
+    Ok(report.clear_comments)
+}
+
+/// Decrypts an encrypted file; returns the plaintext in the output format.
+pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decrypted, FileError> {
+    let mut loaded = load(input, req.input_format)?;
+    let key = data_key(&loaded.metadata, &req.decryption_order, env)?;
+    let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
+    let output = match &req.extract {
+        None => emit(req.output_format, &loaded.doc, None, &req.emit)?,
+        Some(path) => extract(&loaded.doc, path, req.output_format, &req.emit)?,
+    };
+    Ok(Decrypted {
+        output: Zeroizing::new(output),
+        clear_comments,
+    })
+}
+
+/// One value of a decrypted tree, printed as sops' `--extract` does: strings raw,
+/// maps as a document of the output format, anything else as that format's value.
+fn extract(
+    doc: &crate::document::Document,
+    path: &KeyPath,
+    output: Format,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FileError> {
+    let empty = Vec::new();
+    let first = doc.branches.first().unwrap_or(&empty);
+    let value = lookup(first, path).ok_or_else(|| FileError::ExtractNotFound(path.clone()))?;
+    let emit_err = |source| FileError::Emit {
+        format: output.name(),
+        source,
+    };
+    match value {
+        Value::Scalar(s) if s.as_str().is_some() => Ok(s.to_plaintext()),
+        Value::Scalar(crate::document::Scalar::Bytes(b)) => Ok(b.clone()),
+        Value::Map(m) => {
+            let sub = crate::document::Document {
+                branches: vec![m.clone()],
+            };
+            emit(output, &sub, None, opts)
+        }
+        other => format::emit_value(output, other, opts).map_err(emit_err),
+    }
+}
+
+/// Emits a tree with optional metadata in `format`.
+pub fn emit(
+    format: Format,
+    doc: &crate::document::Document,
+    metadata: Option<&Metadata>,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FileError> {
+    let meta = metadata.map(|m| m.to_value(format));
+    format::emit(format, doc, meta.as_ref(), opts).map_err(|source| FileError::Emit {
+        format: format.name(),
+        source,
+    })
+}
+
+/// True when `input` is an encrypted file of `format` (sops `filestatus`: metadata
+/// loads and has a version and a MAC).
+pub fn is_encrypted(input: &[u8], format: Format) -> bool {
+    match load(input, format) {
+        Ok(l) => !l.metadata.version.is_empty() && !l.metadata.mac.is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// The current UTC time as sops writes `lastmodified`: `YYYY-MM-DDThh:mm:ssZ`.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

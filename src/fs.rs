@@ -1,0 +1,110 @@
+//! Atomic file writes: a temp file in the target's directory, fsync, rename.
+//!
+//! A crash or a full disk leaves either the old file or the new one, never a
+//! partial file, and the temp file is removed on any error. The file keeps its
+//! mode (new files get 0600 unless told otherwise, since they hold secrets or
+//! ciphertext of secrets).
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Replaces `path` with `contents` atomically, keeping the existing file's permissions;
+/// a new file gets `new_mode` (Unix).
+pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let existing = fs::metadata(path).ok();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".enseal-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    set_mode(tmp.as_file(), existing.as_ref(), new_mode)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(file: &fs::File, existing: Option<&fs::Metadata>, new_mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = existing
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(new_mode);
+    file.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(file: &fs::File, existing: Option<&fs::Metadata>, _new_mode: u32) -> io::Result<()> {
+    if let Some(m) = existing {
+        file.set_permissions(m.permissions())?;
+    }
+    Ok(())
+}
+
+/// Makes the rename durable; failure here only weakens durability, not atomicity.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Creates a new file with `mode`, failing if it exists (never overwrites).
+pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_and_keeps_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.yaml");
+        write_atomic(&p, b"one", 0o600).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+            write_atomic(&p, b"two", 0o600).unwrap();
+            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+        }
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        // No temp files are left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failed_write_leaves_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing-dir").join("f");
+        assert!(write_atomic(&p, b"x", 0o600).is_err());
+        let q = dir.path().join("g");
+        write_new(&q, b"1", 0o600).unwrap();
+        assert_eq!(
+            write_new(&q, b"2", 0o600).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(fs::read(&q).unwrap(), b"1");
+    }
+}
