@@ -3,9 +3,9 @@
 //!
 //! The walk order, the AAD (map keys joined by `:` plus a trailing `:`, lists add
 //! nothing, comments use their container's path) and the MAC rules follow sops
-//! exactly, including two quirks: an encrypted comment inside a list becomes a
-//! plain string item, and when such an item is decrypted back to a comment its
-//! text is fed to the MAC.
+//! exactly, including its quirk for lists: an encrypted comment inside a list
+//! becomes a plain string item, which turns back into a comment (outside the MAC)
+//! when it decrypts to `type:comment`.
 
 use sha2::{Digest, Sha512};
 
@@ -411,11 +411,8 @@ impl Op for Decrypt<'_> {
                 w.feed_mac(true, &zeroize::Zeroizing::new(s.to_plaintext()));
                 Value::Scalar(s)
             }
-            // sops hashes the text of a list comment it finds as a string item.
-            Plain::Comment(c) if slot == Slot::SeqItem => {
-                w.feed_mac(true, c.0.as_bytes());
-                Value::Comment(c)
-            }
+            // An encrypted list comment is stored as a string item; comments stay out of the MAC.
+            Plain::Comment(c) if slot == Slot::SeqItem => Value::Comment(c),
             Plain::Comment(_) => {
                 return Err(TreeError::CommentValue {
                     path: key_path(path),
@@ -499,8 +496,7 @@ mod tests {
         let report = decrypt(&mut d, &c, &sel, false, None).unwrap();
         assert_eq!(report.clear_comments, 0);
         assert_eq!(d, doc());
-        // The list comment's text is hashed on decryption only (sops quirk).
-        assert_ne!(report.mac, mac_enc);
+        assert_eq!(report.mac, mac_enc);
     }
 
     #[test]
