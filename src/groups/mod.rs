@@ -1,7 +1,14 @@
 //! Key groups: wrapping the data key for every group (whole, or Shamir-split across
-//! groups) and recovering it. Placeholder until the key-group module lands.
+//! groups) and recovering it (sops-format §7.5).
+//!
+//! With one group every key wraps the whole data key. With two or more, group i's
+//! keys all wrap share i, and any `threshold` opened groups recover the key.
 
 pub mod shamir;
+
+use std::fmt::Write as _;
+
+use zeroize::Zeroizing;
 
 use crate::cipher::data_key::DataKey;
 use crate::keys::{KeyEnv, KeyGroup, KeyKind};
@@ -9,10 +16,10 @@ use crate::keys::{KeyEnv, KeyGroup, KeyKind};
 /// Why the data key could not be wrapped or recovered.
 #[derive(Debug, thiserror::Error)]
 pub enum GroupsError {
-    /// Not enough groups could be opened; `report` has one line per group.
-    #[error("could not recover the data key: {report}")]
+    /// Not enough groups could be opened; `report` has one block per group.
+    #[error("could not recover the data key:\n{report}")]
     Recover {
-        /// `Group 0: FAILED` lines, with the reason of each key.
+        /// `Group N: FAILED` blocks with each key's reason.
         report: String,
     },
     /// Wrapping failed for a key.
@@ -28,23 +35,190 @@ pub enum GroupsError {
     Invalid(String),
 }
 
+/// The threshold in force: 0 means "all groups".
+fn effective_threshold(groups: usize, threshold: usize) -> usize {
+    if threshold == 0 {
+        groups
+    } else {
+        threshold
+    }
+}
+
 /// Wraps `data_key` for every key of every group (split with Shamir when there are
 /// two or more groups).
 pub fn wrap(
-    _groups: &mut [KeyGroup],
-    _threshold: usize,
-    _data_key: &DataKey,
-    _env: &KeyEnv,
+    groups: &mut [KeyGroup],
+    threshold: usize,
+    data_key: &DataKey,
+    env: &KeyEnv,
 ) -> Result<(), GroupsError> {
-    Err(GroupsError::Invalid("key groups are not implemented yet".into()))
+    if groups.is_empty() {
+        return Err(GroupsError::Invalid("no key groups".into()));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if g.is_empty() {
+            return Err(GroupsError::Invalid(format!("key group {i} is empty")));
+        }
+        if let Some(id) = g.unusable_key_ids().into_iter().next() {
+            return Err(GroupsError::Wrap {
+                key: id,
+                reason: "this key type cannot wrap keys in this version of enseal yet (age and PGP can)".into(),
+            });
+        }
+    }
+    let secrets: Vec<Zeroizing<Vec<u8>>> = if groups.len() == 1 {
+        vec![Zeroizing::new(data_key.as_bytes().to_vec())]
+    } else {
+        let t = effective_threshold(groups.len(), threshold);
+        shamir::split(data_key.as_bytes(), groups.len(), t)
+            .map_err(|e| GroupsError::Invalid(e.to_string()))?
+    };
+    for (group, secret) in groups.iter_mut().zip(&secrets) {
+        for key in group.usable_keys_mut() {
+            key.wrap(secret, env).map_err(|e| GroupsError::Wrap {
+                key: format!("{} {}", key.kind().name(), key.id()),
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens one group: the first key (in `order`) that unwraps wins.
+fn open_group(group: &KeyGroup, order: &[KeyKind], env: &KeyEnv, report: &mut String) -> Option<Zeroizing<Vec<u8>>> {
+    for key in group.keys_in_order(order) {
+        match key.unwrap(env) {
+            Ok(secret) => return Some(secret),
+            Err(e) => {
+                let _ = writeln!(report, "  {} {}: {e}", key.kind().name(), key.id());
+            }
+        }
+    }
+    for id in group.unusable_key_ids() {
+        let _ = writeln!(report, "  {id}: not supported by this version of enseal yet");
+    }
+    None
 }
 
 /// Recovers the data key, trying keys in `order` inside each group.
 pub fn unwrap(
-    _groups: &[KeyGroup],
-    _threshold: usize,
-    _order: &[KeyKind],
-    _env: &KeyEnv,
+    groups: &[KeyGroup],
+    threshold: usize,
+    order: &[KeyKind],
+    env: &KeyEnv,
 ) -> Result<DataKey, GroupsError> {
-    Err(GroupsError::Invalid("key groups are not implemented yet".into()))
+    if groups.is_empty() {
+        return Err(GroupsError::Invalid("the file has no key groups".into()));
+    }
+    let need = if groups.len() == 1 {
+        1
+    } else {
+        effective_threshold(groups.len(), threshold)
+    };
+    let mut report = String::new();
+    let mut opened: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        let mut reasons = String::new();
+        match open_group(group, order, env, &mut reasons) {
+            Some(secret) => {
+                let _ = writeln!(report, "Group {i}: SUCCESS");
+                opened.push(secret);
+                if opened.len() >= need {
+                    break;
+                }
+            }
+            None => {
+                let _ = write!(report, "Group {i}: FAILED\n{reasons}");
+            }
+        }
+    }
+    if opened.len() < need {
+        let _ = write!(
+            report,
+            "needed {need} of {} group(s), opened {}",
+            groups.len(),
+            opened.len()
+        );
+        return Err(GroupsError::Recover { report });
+    }
+    let key = if groups.len() == 1 {
+        Zeroizing::new(opened[0].to_vec())
+    } else {
+        let shares: Vec<&[u8]> = opened.iter().map(|s| &s[..]).collect();
+        shamir::combine(&shares).map_err(|e| GroupsError::Invalid(format!("cannot combine key shares: {e}")))?
+    };
+    DataKey::from_slice(&key).ok_or_else(|| {
+        GroupsError::Invalid(format!(
+            "the recovered data key has {} bytes, expected 32",
+            key.len()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::AgeKey;
+
+    fn env_with_key(secret: &str) -> KeyEnv {
+        KeyEnv {
+            vars: [("SOPS_AGE_KEY".to_string(), secret.to_string())].into(),
+            ..Default::default()
+        }
+    }
+
+    fn age_group(recipient: &str) -> KeyGroup {
+        KeyGroup {
+            age: vec![AgeKey {
+                recipient: recipient.into(),
+                enc: String::new(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn one_group_and_shamir_groups() {
+        let (s1, r1) = crate::keys::local::generate_identity();
+        let (s2, r2) = crate::keys::local::generate_identity();
+        let (s3, r3) = crate::keys::local::generate_identity();
+        let key = DataKey::generate();
+        let order = crate::keys::DEFAULT_DECRYPTION_ORDER;
+
+        let mut one = vec![age_group(&r1)];
+        wrap(&mut one, 0, &key, &KeyEnv::default()).unwrap();
+        let got = unwrap(&one, 0, &order, &env_with_key(&s1)).unwrap();
+        assert_eq!(got.as_bytes(), key.as_bytes());
+
+        let mut three = vec![age_group(&r1), age_group(&r2), age_group(&r3)];
+        wrap(&mut three, 2, &key, &KeyEnv::default()).unwrap();
+        for pair in [[&s1, &s2], [&s2, &s3], [&s1, &s3]] {
+            let env = env_with_key(&format!("{}\n{}", pair[0].as_str(), pair[1].as_str()));
+            assert_eq!(unwrap(&three, 2, &order, &env).unwrap().as_bytes(), key.as_bytes());
+        }
+        let err = unwrap(&three, 2, &order, &env_with_key(&s1)).unwrap_err().to_string();
+        assert!(err.contains("Group 0: SUCCESS"), "{err}");
+        assert!(err.contains("Group 1: FAILED"), "{err}");
+        assert!(err.contains("needed 2 of 3"), "{err}");
+    }
+
+    #[test]
+    fn invalid_setups() {
+        let key = DataKey::generate();
+        let (_, r) = crate::keys::local::generate_identity();
+        let mut two = vec![age_group(&r), age_group(&r)];
+        assert!(wrap(&mut two, 1, &key, &KeyEnv::default()).is_err());
+        assert!(wrap(&mut two, 3, &key, &KeyEnv::default()).is_err());
+        let mut empty = vec![KeyGroup::default()];
+        assert!(wrap(&mut empty, 0, &key, &KeyEnv::default()).is_err());
+        let mut kms = vec![KeyGroup {
+            kms: vec![crate::keys::KmsKey {
+                arn: "arn:aws:kms:x".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let err = wrap(&mut kms, 0, &key, &KeyEnv::default()).unwrap_err().to_string();
+        assert!(err.contains("kms arn:aws:kms:x"), "{err}");
+    }
 }

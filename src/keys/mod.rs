@@ -107,7 +107,7 @@ pub struct KeyEnv {
     /// Environment variables relevant to key lookup (`SOPS_AGE_KEY`, `GNUPGHOME`, `HOME`, ...).
     pub vars: std::collections::HashMap<String, String>,
     /// Lazily loaded age identities, shared by every age key of the file.
-    pub(crate) age_identities: std::sync::OnceLock<Result<age::Identities, String>>,
+    pub(crate) age_identities: std::sync::OnceLock<age::Identities>,
 }
 
 impl KeyEnv {
