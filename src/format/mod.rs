@@ -18,6 +18,11 @@ use std::path::Path;
 
 use crate::document::{Document, Value};
 
+/// The deepest nesting a store accepts. Real configuration files stay far below it;
+/// the limit keeps the recursive parse, walk, emit and drop within a thread's stack
+/// on hostile input.
+pub const MAX_DEPTH: usize = 128;
+
 /// A file format (sops calls these stores).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
