@@ -24,16 +24,24 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per run: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Encrypt a file's values (keys, comments and structure stay readable).
-    #[command(after_help = "Examples:\n  enseal encrypt --age age1... secrets.yaml > secrets.enc.yaml\n  enseal encrypt -i secrets.yaml                 # keys from .sops.yaml or the local key\n  enseal encrypt --encrypted-regex '^(data|stringData)$' -i k8s-secret.yaml\n  cat app.env | enseal encrypt --filename-override app.env > app.enc.env")]
+    #[command(
+        after_help = "Examples:\n  enseal encrypt --age age1... secrets.yaml > secrets.enc.yaml\n  enseal encrypt -i secrets.yaml                 # keys from .sops.yaml or the local key\n  enseal encrypt --encrypted-regex '^(data|stringData)$' -i k8s-secret.yaml\n  cat app.env | enseal encrypt --filename-override app.env > app.enc.env"
+    )]
     Encrypt(EncryptArgs),
     /// Decrypt a file and print (or write) the plaintext.
-    #[command(after_help = "Examples:\n  enseal decrypt secrets.enc.yaml\n  enseal decrypt --output-type json secrets.enc.yaml\n  enseal decrypt --extract '[\"db\"][\"password\"]' secrets.enc.yaml\n  enseal decrypt -i secrets.yaml                 # replace the file with its plaintext")]
+    #[command(
+        after_help = "Examples:\n  enseal decrypt secrets.enc.yaml\n  enseal decrypt --output-type json secrets.enc.yaml\n  enseal decrypt --extract '[\"db\"][\"password\"]' secrets.enc.yaml\n  enseal decrypt -i secrets.yaml                 # replace the file with its plaintext"
+    )]
     Decrypt(DecryptArgs),
     /// Create a new local age identity (written 0600, never overwriting).
-    #[command(after_help = "Examples:\n  enseal keygen                       # ~/.config/sops/age/keys.txt (read by sops too)\n  enseal keygen -o ci-key.txt")]
+    #[command(
+        after_help = "Examples:\n  enseal keygen                       # ~/.config/sops/age/keys.txt (read by sops too)\n  enseal keygen -o ci-key.txt"
+    )]
     Keygen(KeygenArgs),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
@@ -72,10 +80,20 @@ pub struct EncryptArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma-separated or repeated [env: SOPS_AGE_RECIPIENTS]
-    #[arg(short = 'a', long = "age", value_name = "RECIPIENT", value_delimiter = ',')]
+    #[arg(
+        short = 'a',
+        long = "age",
+        value_name = "RECIPIENT",
+        value_delimiter = ','
+    )]
     pub age: Vec<String>,
     /// PGP fingerprints, comma-separated or repeated [env: SOPS_PGP_FP]
-    #[arg(short = 'p', long = "pgp", value_name = "FINGERPRINT", value_delimiter = ',')]
+    #[arg(
+        short = 'p',
+        long = "pgp",
+        value_name = "FINGERPRINT",
+        value_delimiter = ','
+    )]
     pub pgp: Vec<String>,
     /// AWS KMS key ARNs (ARN or ARN+ROLE_ARN) [env: SOPS_KMS_ARN]
     #[arg(short = 'k', long = "kms", value_name = "ARN", value_delimiter = ',')]

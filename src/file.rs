@@ -90,12 +90,11 @@ pub struct EncryptRequest {
 
 /// Encrypts plaintext `input`; returns the encrypted file's bytes.
 pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8>, FileError> {
-    let parsed = format::parse(req.input_format, input, Mode::Plain).map_err(|source| {
-        FileError::Parse {
+    let parsed =
+        format::parse(req.input_format, input, Mode::Plain).map_err(|source| FileError::Parse {
             format: req.input_format.name(),
             source,
-        }
-    })?;
+        })?;
     if parsed.metadata.is_some() {
         return Err(FileError::AlreadyEncrypted);
     }
@@ -130,8 +129,8 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
         env,
     )?;
     let cipher = Cipher::new(&data_key);
-    let mac = tree::encrypt(&mut doc, &cipher, &selection, mac_only, None)
-        .map_err(FileError::Encrypt)?;
+    let mac =
+        tree::encrypt(&mut doc, &cipher, &selection, mac_only, None).map_err(FileError::Encrypt)?;
     metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
     emit(req.output_format, &doc, Some(&metadata), &req.emit)
 }
@@ -171,12 +170,11 @@ pub struct Loaded {
 
 /// Parses an encrypted file and its metadata.
 pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
-    let parsed = format::parse(input_format, input, Mode::Encrypted).map_err(|source| {
-        FileError::Parse {
+    let parsed =
+        format::parse(input_format, input, Mode::Encrypted).map_err(|source| FileError::Parse {
             format: input_format.name(),
             source,
-        }
-    })?;
+        })?;
     let meta = parsed
         .metadata
         .ok_or(FileError::MetadataNotFound(input_format.name()))?;
@@ -187,7 +185,11 @@ pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
 }
 
 /// Recovers the data key of a loaded file.
-pub fn data_key(metadata: &Metadata, order: &[KeyKind], env: &KeyEnv) -> Result<DataKey, FileError> {
+pub fn data_key(
+    metadata: &Metadata,
+    order: &[KeyKind],
+    env: &KeyEnv,
+) -> Result<DataKey, FileError> {
     Ok(groups::unwrap(
         &metadata.key_groups,
         metadata.shamir_threshold,
@@ -207,8 +209,14 @@ pub fn decrypt_tree(
     let m = &loaded.metadata;
     let selection = Selection::new(&m.effective_selector())?;
     let cipher = Cipher::new(data_key);
-    let report = tree::decrypt(&mut loaded.doc, &cipher, &selection, m.mac_only_encrypted, stash)
-        .map_err(FileError::Decrypt)?;
+    let report = tree::decrypt(
+        &mut loaded.doc,
+        &cipher,
+        &selection,
+        m.mac_only_encrypted,
+        stash,
+    )
+    .map_err(FileError::Decrypt)?;
     if !ignore_mac {
         mac::verify(&cipher, &m.mac, &report.mac, &m.last_modified)?;
     }

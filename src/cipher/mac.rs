@@ -38,8 +38,16 @@ pub fn finish(hasher: Sha512) -> String {
     let digest = hasher.finalize();
     let mut out = String::with_capacity(128);
     for b in digest {
-        out.push(char::from_digit((b >> 4) as u32, 16).unwrap().to_ascii_uppercase());
-        out.push(char::from_digit((b & 15) as u32, 16).unwrap().to_ascii_uppercase());
+        out.push(
+            char::from_digit((b >> 4) as u32, 16)
+                .unwrap()
+                .to_ascii_uppercase(),
+        );
+        out.push(
+            char::from_digit((b & 15) as u32, 16)
+                .unwrap()
+                .to_ascii_uppercase(),
+        );
     }
     out
 }
@@ -62,7 +70,11 @@ pub fn mac_aad(last_modified: &str) -> Result<String, MacError> {
     } else {
         offset
     };
-    Ok(format!("{}{}", seconds.replacen(['t', ' '], "T", 1), offset))
+    Ok(format!(
+        "{}{}",
+        seconds.replacen(['t', ' '], "T", 1),
+        offset
+    ))
 }
 
 /// Splits `2024-01-02T03:04:05.5+02:00` into the date-time and the offset.
@@ -81,7 +93,12 @@ pub fn seal(cipher: &Cipher, mac: &str, last_modified: &str) -> Result<String, M
 }
 
 /// Checks the stored (encrypted) MAC against the one computed from the values.
-pub fn verify(cipher: &Cipher, stored: &str, computed: &str, last_modified: &str) -> Result<(), MacError> {
+pub fn verify(
+    cipher: &Cipher,
+    stored: &str,
+    computed: &str,
+    last_modified: &str,
+) -> Result<(), MacError> {
     if stored.is_empty() {
         return Err(MacError::Missing);
     }
@@ -108,12 +125,18 @@ mod tests {
 
     #[test]
     fn aad_is_reformatted_like_go() {
-        assert_eq!(mac_aad("2026-11-22T10:08:07Z").unwrap(), "2026-11-22T10:08:07Z");
+        assert_eq!(
+            mac_aad("2026-11-22T10:08:07Z").unwrap(),
+            "2026-11-22T10:08:07Z"
+        );
         assert_eq!(
             mac_aad("2024-01-02T03:04:05.123+02:00").unwrap(),
             "2024-01-02T03:04:05+02:00"
         );
-        assert_eq!(mac_aad("2024-01-02T03:04:05+00:00").unwrap(), "2024-01-02T03:04:05Z");
+        assert_eq!(
+            mac_aad("2024-01-02T03:04:05+00:00").unwrap(),
+            "2024-01-02T03:04:05Z"
+        );
         assert!(mac_aad("yesterday").is_err());
     }
 

@@ -126,7 +126,9 @@ impl Selection {
     /// selectors never match keys. The walk ORs this down the path.
     pub fn key_matches(&self, key: &str) -> bool {
         match &self.selector {
-            Selector::UnencryptedSuffix(s) | Selector::EncryptedSuffix(s) => key.ends_with(s.as_str()),
+            Selector::UnencryptedSuffix(s) | Selector::EncryptedSuffix(s) => {
+                key.ends_with(s.as_str())
+            }
             Selector::UnencryptedRegex(_) | Selector::EncryptedRegex(_) => {
                 self.regex.as_ref().is_some_and(|r| r.is_match(key))
             }
@@ -145,7 +147,12 @@ impl Selection {
     /// The decision for one leaf. `path_matches` is whether any key on its path matched;
     /// `comments` holds the pending comments per nesting level; for a comment leaf the last
     /// entry of the last level is the comment itself.
-    pub fn should_encrypt(&self, path_matches: bool, comments: &[Vec<String>], is_comment: bool) -> bool {
+    pub fn should_encrypt(
+        &self,
+        path_matches: bool,
+        comments: &[Vec<String>],
+        is_comment: bool,
+    ) -> bool {
         match &self.selector {
             Selector::UnencryptedSuffix(_) | Selector::UnencryptedRegex(_) => !path_matches,
             Selector::EncryptedSuffix(_) | Selector::EncryptedRegex(_) => path_matches,

@@ -331,7 +331,8 @@ impl Op for Encrypt<'_> {
             let text = if plain.is_empty() {
                 String::new()
             } else {
-                w.cipher.encrypt(&plain, w.aad(), scalar.type_tag(), self.stash)
+                w.cipher
+                    .encrypt(&plain, w.aad(), scalar.type_tag(), self.stash)
             };
             *value = Value::str(text);
         }
@@ -513,7 +514,13 @@ mod tests {
         m[1] = Entry::Pair("a".into(), n);
         m[2] = Entry::Pair("n".into(), a);
         let err = decrypt(&mut d, &c, &sel, false, None).unwrap_err();
-        assert!(matches!(err, TreeError::Value { source: ValueError::Auth, .. }));
+        assert!(matches!(
+            err,
+            TreeError::Value {
+                source: ValueError::Auth,
+                ..
+            }
+        ));
         assert_eq!(err.to_string().split(':').next(), Some("a"));
     }
 

@@ -47,7 +47,9 @@ impl fmt::Debug for Plain {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     /// The string is not an `ENC[...]` value.
-    #[error("the value is not in sops' encrypted format (ENC[AES256_GCM,data:…,iv:…,tag:…,type:…])")]
+    #[error(
+        "the value is not in sops' encrypted format (ENC[AES256_GCM,data:…,iv:…,tag:…,type:…])"
+    )]
     NotEncrypted,
     /// A field is not valid base64.
     #[error("the {0} field of the encrypted value is not valid base64")]
@@ -59,7 +61,9 @@ pub enum ValueError {
     #[error("the authentication tag has {0} bytes, expected 16")]
     TagLength(usize),
     /// Authentication failed: wrong key, tampered value, or value moved to another key path.
-    #[error("authentication failed (wrong data key, tampered value, or value moved from another key)")]
+    #[error(
+        "authentication failed (wrong data key, tampered value, or value moved from another key)"
+    )]
     Auth,
     /// The `type:` tag is unknown.
     #[error("unknown value type {0:?}")]
@@ -171,7 +175,7 @@ impl Cipher {
         let mut buf = Zeroizing::new(plaintext.to_vec());
         let tag = self
             .gcm32
-            .encrypt_in_place_detached(GenericArray::from_slice(iv), aad.as_bytes(), &mut *buf)
+            .encrypt_in_place_detached(GenericArray::from_slice(iv), aad.as_bytes(), &mut buf)
             .expect("AES-GCM encryption only fails for inputs over 64 GiB");
         let mut out = String::with_capacity(PREFIX.len() + buf.len() * 4 / 3 + 110);
         out.push_str(PREFIX);
@@ -203,7 +207,9 @@ impl Cipher {
                 .map_err(|_| ValueError::Base64("data"))?,
         );
         let iv = B64.decode(parts.iv).map_err(|_| ValueError::Base64("iv"))?;
-        let tag = B64.decode(parts.tag).map_err(|_| ValueError::Base64("tag"))?;
+        let tag = B64
+            .decode(parts.tag)
+            .map_err(|_| ValueError::Base64("tag"))?;
         if tag.len() != TAG_LEN {
             return Err(ValueError::TagLength(tag.len()));
         }
@@ -215,13 +221,13 @@ impl Cipher {
             32 => self.gcm32.decrypt_in_place_detached(
                 GenericArray::from_slice(&iv),
                 aad_bytes,
-                &mut *buf,
+                &mut buf,
                 tag,
             ),
             12 => AesGcm::<Aes256, U12>::new(GenericArray::from_slice(self.key.as_bytes()))
-                .decrypt_in_place_detached(GenericArray::from_slice(&iv), aad_bytes, &mut *buf, tag),
+                .decrypt_in_place_detached(GenericArray::from_slice(&iv), aad_bytes, &mut buf, tag),
             16 => AesGcm::<Aes256, U16>::new(GenericArray::from_slice(self.key.as_bytes()))
-                .decrypt_in_place_detached(GenericArray::from_slice(&iv), aad_bytes, &mut *buf, tag),
+                .decrypt_in_place_detached(GenericArray::from_slice(&iv), aad_bytes, &mut buf, tag),
             n => return Err(ValueError::IvLength(n)),
         };
         result.map_err(|_| ValueError::Auth)?;

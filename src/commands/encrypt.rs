@@ -29,7 +29,11 @@ fn flag_or_env(flag: &[String], env: &KeyEnv, names: &[&str]) -> Vec<String> {
 
 /// The key group given on the command line (or by environment), if any key is given.
 fn cli_group(args: &EncryptArgs, env: &KeyEnv) -> Result<Option<KeyGroup>, Error> {
-    let age = flag_or_env(&args.age, env, &["ENSEAL_AGE_RECIPIENTS", "SOPS_AGE_RECIPIENTS"]);
+    let age = flag_or_env(
+        &args.age,
+        env,
+        &["ENSEAL_AGE_RECIPIENTS", "SOPS_AGE_RECIPIENTS"],
+    );
     for r in &age {
         crate::keys::local::parse_recipient(r).map_err(|e| Error::Recipient {
             recipient: r.clone(),
@@ -82,9 +86,13 @@ fn cli_group(args: &EncryptArgs, env: &KeyEnv) -> Result<Option<KeyGroup>, Error
 /// The selector given on the command line (at most one).
 fn cli_selector(args: &EncryptArgs) -> Result<Option<Selector>, Error> {
     let given: Vec<Selector> = [
-        args.unencrypted_suffix.clone().map(Selector::UnencryptedSuffix),
+        args.unencrypted_suffix
+            .clone()
+            .map(Selector::UnencryptedSuffix),
         args.encrypted_suffix.clone().map(Selector::EncryptedSuffix),
-        args.unencrypted_regex.clone().map(Selector::UnencryptedRegex),
+        args.unencrypted_regex
+            .clone()
+            .map(Selector::UnencryptedRegex),
         args.encrypted_regex.clone().map(Selector::EncryptedRegex),
         args.unencrypted_comment_regex
             .clone()

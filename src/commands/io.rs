@@ -35,13 +35,12 @@ impl Input {
 
 /// Reads the input named by `args`, checking the flag combinations sops rejects.
 pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
-    let path = args
-        .file
-        .clone()
-        .filter(|p| p.as_os_str() != "-");
+    let path = args.file.clone().filter(|p| p.as_os_str() != "-");
     if path.is_none() {
         if args.in_place {
-            return Err(Error::Usage("--in-place needs a file, not standard input".into()));
+            return Err(Error::Usage(
+                "--in-place needs a file, not standard input".into(),
+            ));
         }
         if args.filename_override.is_none() && args.input_type.is_none() {
             return Err(Error::Usage(
@@ -50,7 +49,9 @@ pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
         }
     }
     if args.in_place && args.output.is_some() {
-        return Err(Error::Usage("--in-place and --output cannot be used together".into()));
+        return Err(Error::Usage(
+            "--in-place and --output cannot be used together".into(),
+        ));
     }
     let name = args
         .filename_override

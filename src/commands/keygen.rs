@@ -16,7 +16,9 @@ fn default_path(env: &KeyEnv) -> Result<PathBuf, Error> {
         .var("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .ok_or_else(|| Error::Usage("neither HOME nor XDG_CONFIG_HOME is set; pass --output".into()))?;
+        .ok_or_else(|| {
+            Error::Usage("neither HOME nor XDG_CONFIG_HOME is set; pass --output".into())
+        })?;
     Ok(config_home.join("sops").join("age").join("keys.txt"))
 }
 
@@ -41,12 +43,14 @@ pub fn run(args: KeygenArgs, env: &KeyEnv) -> Result<(), Error> {
         crate::file::now_rfc3339(),
         secret.as_str()
     ));
-    crate::fs::write_new(&path, contents.as_bytes(), 0o600).map_err(|source| match source.kind() {
-        std::io::ErrorKind::AlreadyExists => Error::KeyFileExists(path.clone()),
-        _ => Error::Write {
-            path: path.display().to_string(),
-            source,
-        },
+    crate::fs::write_new(&path, contents.as_bytes(), 0o600).map_err(|source| {
+        match source.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::KeyFileExists(path.clone()),
+            _ => Error::Write {
+                path: path.display().to_string(),
+                source,
+            },
+        }
     })?;
     eprintln!("Wrote a new age identity to {}", path.display());
     eprintln!("Public key: {recipient}");

@@ -271,7 +271,9 @@ impl Config {
         for rule in &self.rules {
             let matches = match &rule.path_regex {
                 None => true,
-                Some(re) => Regex::new(re).map(|r| r.is_match(&subject)).unwrap_or(false),
+                Some(re) => Regex::new(re)
+                    .map(|r| r.is_match(&subject))
+                    .unwrap_or(false),
             };
             if matches {
                 return Ok(CreationRule {
@@ -330,7 +332,11 @@ fn selector_of(rule: &RawRule) -> Result<Option<Selector>, String> {
         ("encrypted_comment_regex", &rule.encrypted_comment_regex),
     ]
     .into_iter()
-    .filter_map(|(f, v)| v.clone().filter(|v| !v.is_empty()).and_then(|v| Selector::from_field(f, v)))
+    .filter_map(|(f, v)| {
+        v.clone()
+            .filter(|v| !v.is_empty())
+            .and_then(|v| Selector::from_field(f, v))
+    })
     .collect();
     match set.len() {
         0 => Ok(None),
@@ -385,15 +391,27 @@ fn groups_of(rule: &RawRule) -> Vec<KeyGroup> {
 
 fn build_group(raw: &RawGroup) -> KeyGroup {
     let mut g = KeyGroup {
-        age: raw.age.iter().map(|r| age_key(r.trim().to_string())).collect(),
-        pgp: raw.pgp.iter().map(|f| pgp_key(f.trim().to_string())).collect(),
+        age: raw
+            .age
+            .iter()
+            .map(|r| age_key(r.trim().to_string()))
+            .collect(),
+        pgp: raw
+            .pgp
+            .iter()
+            .map(|f| pgp_key(f.trim().to_string()))
+            .collect(),
         kms: raw
             .kms
             .iter()
             .map(|k| KmsKey {
                 arn: k.arn.clone(),
                 role: k.role.clone(),
-                context: k.context.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
+                context: k
+                    .context
+                    .iter()
+                    .map(|(a, b)| (a.clone(), b.clone()))
+                    .collect(),
                 aws_profile: k.aws_profile.clone(),
                 ..Default::default()
             })
@@ -430,10 +448,16 @@ fn build_group(raw: &RawGroup) -> KeyGroup {
     }
     dedup(&mut g.age, |k| k.recipient.clone());
     dedup(&mut g.pgp, |k| k.fingerprint.clone());
-    dedup(&mut g.kms, |k| format!("{}|{}|{:?}", k.arn, k.role, k.context));
+    dedup(&mut g.kms, |k| {
+        format!("{}|{}|{:?}", k.arn, k.role, k.context)
+    });
     dedup(&mut g.gcp_kms, |k| k.resource_id.clone());
-    dedup(&mut g.azure_kv, |k| format!("{}|{}|{}", k.vault_url, k.name, k.version));
-    dedup(&mut g.hc_vault, |k| format!("{}|{}|{}", k.vault_address, k.engine_path, k.key_name));
+    dedup(&mut g.azure_kv, |k| {
+        format!("{}|{}|{}", k.vault_url, k.name, k.version)
+    });
+    dedup(&mut g.hc_vault, |k| {
+        format!("{}|{}|{}", k.vault_address, k.engine_path, k.key_name)
+    });
     g
 }
 
@@ -532,19 +556,36 @@ stores:
     #[test]
     fn first_matching_rule_wins() {
         let c = cfg();
-        let r = c.rule_for(Path::new("app.dev.yaml"), Path::new("/repo")).unwrap();
-        let recips: Vec<_> = r.key_groups[0].age.iter().map(|k| k.recipient.as_str()).collect();
+        let r = c
+            .rule_for(Path::new("app.dev.yaml"), Path::new("/repo"))
+            .unwrap();
+        let recips: Vec<_> = r.key_groups[0]
+            .age
+            .iter()
+            .map(|k| k.recipient.as_str())
+            .collect();
         assert_eq!(recips, ["age1aaa", "age1bbb"]);
-        assert_eq!(r.selector, Some(Selector::EncryptedRegex("^(data|stringData)$".into())));
+        assert_eq!(
+            r.selector,
+            Some(Selector::EncryptedRegex("^(data|stringData)$".into()))
+        );
 
-        let r = c.rule_for(Path::new("prod/x.json"), Path::new("/repo")).unwrap();
+        let r = c
+            .rule_for(Path::new("prod/x.json"), Path::new("/repo"))
+            .unwrap();
         assert_eq!(r.key_groups.len(), 2);
         assert_eq!(r.shamir_threshold, 2);
         assert_eq!(r.key_groups[0].pgp[0].fingerprint, "FBC7B9E2");
-        let merged: Vec<_> = r.key_groups[1].age.iter().map(|k| k.recipient.as_str()).collect();
+        let merged: Vec<_> = r.key_groups[1]
+            .age
+            .iter()
+            .map(|k| k.recipient.as_str())
+            .collect();
         assert_eq!(merged, ["age1ddd", "age1eee"]);
 
-        let r = c.rule_for(Path::new("/repo/other.env"), Path::new("/elsewhere")).unwrap();
+        let r = c
+            .rule_for(Path::new("/repo/other.env"), Path::new("/elsewhere"))
+            .unwrap();
         assert!(r.mac_only_encrypted);
         assert_eq!(c.emit_options(Format::Yaml).indent, Some(2));
         assert_eq!(c.emit_options(Format::Json).indent, None);
@@ -557,8 +598,12 @@ stores:
             "creation_rules:\n  - path_regex: ^secrets/\n    age: age1x\n",
         )
         .unwrap();
-        assert!(c.rule_for(Path::new("secrets/a.yaml"), Path::new("/repo")).is_ok());
-        assert!(c.rule_for(Path::new("a.yaml"), Path::new("/repo/secrets")).is_ok());
+        assert!(c
+            .rule_for(Path::new("secrets/a.yaml"), Path::new("/repo"))
+            .is_ok());
+        assert!(c
+            .rule_for(Path::new("a.yaml"), Path::new("/repo/secrets"))
+            .is_ok());
         assert!(matches!(
             c.rule_for(Path::new("a.yaml"), Path::new("/repo")),
             Err(ConfigError::NoMatchingRule { .. })

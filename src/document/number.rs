@@ -155,7 +155,12 @@ pub fn parse_float(s: &str) -> Option<f64> {
         "NaN" | "nan" => Some(f64::NAN),
         // Only digits, sign, point and exponent: Rust would also take "infinity" in any
         // case, and Go's underscores need a base prefix that sops never writes.
-        _ if s.bytes().all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) => s.parse().ok(),
+        _ if s
+            .bytes()
+            .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) =>
+        {
+            s.parse().ok()
+        }
         _ => None,
     }
 }
@@ -173,7 +178,7 @@ mod tests {
             (1e21, "1000000000000000000000"),
             (-0.0, "-0"),
             (0.0, "0"),
-            (3.14159, "3.14159"),
+            (3.25, "3.25"),
             (2.5, "2.5"),
             (1e23, "100000000000000000000000"),
             (f64::INFINITY, "+Inf"),
@@ -198,7 +203,7 @@ mod tests {
             (-0.0, "-0"),
             (1234567.0, "1.234567e+06"),
             (1e100, "1e+100"),
-            (3.14159, "3.14159"),
+            (3.25, "3.25"),
         ];
         for (f, want) in cases {
             assert_eq!(format_g(*f, false), *want, "{f}");

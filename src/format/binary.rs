@@ -25,7 +25,11 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
 }
 
 /// Without metadata: the raw bytes of the `data` value; with metadata: the JSON envelope.
-pub fn emit(doc: &Document, metadata: Option<&Value>, opts: &EmitOptions) -> Result<Vec<u8>, FormatError> {
+pub fn emit(
+    doc: &Document,
+    metadata: Option<&Value>,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FormatError> {
     if metadata.is_some() {
         return json::emit(doc, metadata, opts);
     }
@@ -68,11 +72,17 @@ mod tests {
 
     #[test]
     fn envelope_fixtures_round_trip() {
-        let base = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sops-generated/encrypted");
+        let base = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/sops-generated/encrypted"
+        );
         for name in ["a-age", "b-shamir", "d-mac-only"] {
             let enc = std::fs::read(format!("{base}/basic.{name}.enc.bin")).unwrap();
             let p = parse(&enc, Mode::Encrypted).unwrap();
-            assert_eq!(emit(&p.doc, p.metadata.as_ref(), &EmitOptions::default()).unwrap(), enc);
+            assert_eq!(
+                emit(&p.doc, p.metadata.as_ref(), &EmitOptions::default()).unwrap(),
+                enc
+            );
         }
     }
 }

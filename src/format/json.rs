@@ -331,10 +331,13 @@ impl Emitter<'_> {
 
     fn value(&mut self, value: &Value, depth: usize) -> Result<(), FormatError> {
         match value {
-            Value::Map(map) => self.map(map.iter().filter_map(|e| match e {
-                Entry::Pair(k, v) => Some((k.as_str(), v)),
-                Entry::Comment(_) => None,
-            }), depth),
+            Value::Map(map) => self.map(
+                map.iter().filter_map(|e| match e {
+                    Entry::Pair(k, v) => Some((k.as_str(), v)),
+                    Entry::Comment(_) => None,
+                }),
+                depth,
+            ),
             Value::Seq(items) => {
                 let items: Vec<&Value> = items
                     .iter()
@@ -418,7 +421,11 @@ fn indent_of(opts: &EmitOptions) -> String {
 }
 
 /// Emits the object, with `"sops"` as its last key when `metadata` is given.
-pub fn emit(doc: &Document, metadata: Option<&Value>, opts: &EmitOptions) -> Result<Vec<u8>, FormatError> {
+pub fn emit(
+    doc: &Document,
+    metadata: Option<&Value>,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FormatError> {
     let empty = Map::new();
     let branch = doc.branches.first().unwrap_or(&empty);
     let indent = indent_of(opts);
@@ -467,9 +474,15 @@ mod tests {
             "{\n\t\"a\": 1,\n\t\"b\": [\n\t\t10000000000,\n\t\t{},\n\t\t[]\n\t],\n\t\"c\": {\n\t\t\"d\": \"\\u003c\\u0026\\u003e\\u2028\\u0001\"\n\t},\n\t\"e\": null\n}\n"
         );
         assert_eq!(round("{}"), "{}\n");
-        assert_eq!(round(r#"{"x": 9007199254740993}"#), "{\n\t\"x\": 9007199254740992\n}\n");
+        assert_eq!(
+            round(r#"{"x": 9007199254740993}"#),
+            "{\n\t\"x\": 9007199254740992\n}\n"
+        );
         assert_eq!(round(r#"{"a":1,"a":2}"#), "{\n\t\"a\": 1,\n\t\"a\": 2\n}\n");
-        assert_eq!(round(r#"{"s":"\ud83d\ude00 \ud800x"}"#), "{\n\t\"s\": \"😀 \u{FFFD}x\"\n}\n");
+        assert_eq!(
+            round(r#"{"s":"\ud83d\ude00 \ud800x"}"#),
+            "{\n\t\"s\": \"😀 \u{FFFD}x\"\n}\n"
+        );
     }
 
     #[test]
@@ -480,7 +493,11 @@ mod tests {
 
     #[test]
     fn metadata_is_split_off() {
-        let p = parse(br#"{"a": "x", "sops": {"version": "3.11.0"}}"#, Mode::Encrypted).unwrap();
+        let p = parse(
+            br#"{"a": "x", "sops": {"version": "3.11.0"}}"#,
+            Mode::Encrypted,
+        )
+        .unwrap();
         assert_eq!(p.doc.branches[0].len(), 1);
         assert!(p.metadata.unwrap().get("version").is_some());
     }
@@ -496,7 +513,9 @@ mod tests {
             ("{\"a\": \"\\x\"}", 1),
         ] {
             match parse(input.as_bytes(), Mode::Plain).unwrap_err() {
-                FormatError::Syntax { line: l, message, .. } => {
+                FormatError::Syntax {
+                    line: l, message, ..
+                } => {
                     assert_eq!(l, line, "{input}");
                     assert!(!message.contains("abc"));
                 }
@@ -504,24 +523,39 @@ mod tests {
             }
         }
         assert_eq!(parse(b"", Mode::Plain).unwrap_err(), FormatError::Empty);
-        assert!(matches!(parse(b"[1]", Mode::Plain).unwrap_err(), FormatError::Shape(_)));
+        assert!(matches!(
+            parse(b"[1]", Mode::Plain).unwrap_err(),
+            FormatError::Shape(_)
+        ));
         let deep = "{\"a\":".to_string() + &"[".repeat(5000) + &"]".repeat(5000) + "}";
         assert!(parse(deep.as_bytes(), Mode::Plain).is_err());
     }
 
     #[test]
     fn shared_fixtures_round_trip() {
-        let base = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sops-generated");
-        for name in ["a-age", "b-shamir", "c-encrypted-regex", "d-mac-only", "e-pgp-age"] {
-            let enc = std::fs::read_to_string(format!("{base}/encrypted/basic.{name}.enc.json")).unwrap();
+        let base = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/sops-generated"
+        );
+        for name in [
+            "a-age",
+            "b-shamir",
+            "c-encrypted-regex",
+            "d-mac-only",
+            "e-pgp-age",
+        ] {
+            let enc =
+                std::fs::read_to_string(format!("{base}/encrypted/basic.{name}.enc.json")).unwrap();
             let p = parse(enc.as_bytes(), Mode::Encrypted).unwrap();
             let out = emit(&p.doc, p.metadata.as_ref(), &EmitOptions::default()).unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), enc, "{name}");
-            let dec = std::fs::read_to_string(format!("{base}/expected/basic.{name}.dec.json")).unwrap();
+            let dec =
+                std::fs::read_to_string(format!("{base}/expected/basic.{name}.dec.json")).unwrap();
             assert_eq!(round(&dec), dec, "{name}");
         }
         let input = std::fs::read_to_string(format!("{base}/input/basic.json")).unwrap();
-        let expected = std::fs::read_to_string(format!("{base}/expected/basic.a-age.dec.json")).unwrap();
+        let expected =
+            std::fs::read_to_string(format!("{base}/expected/basic.a-age.dec.json")).unwrap();
         assert_eq!(round(&input), expected);
     }
 

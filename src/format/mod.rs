@@ -168,7 +168,11 @@ pub fn emit(
 }
 
 /// Emits one value on its own, as `decrypt --extract` prints a non-string value.
-pub fn emit_value(format: Format, value: &Value, opts: &EmitOptions) -> Result<Vec<u8>, FormatError> {
+pub fn emit_value(
+    format: Format,
+    value: &Value,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FormatError> {
     match format {
         Format::Yaml => yaml::emit_value(value, opts),
         _ => json::emit_value(value, opts),

@@ -62,7 +62,9 @@ pub fn wrap(
         if let Some(id) = g.unusable_key_ids().into_iter().next() {
             return Err(GroupsError::Wrap {
                 key: id,
-                reason: "this key type cannot wrap keys in this version of enseal yet (age and PGP can)".into(),
+                reason:
+                    "this key type cannot wrap keys in this version of enseal yet (age and PGP can)"
+                        .into(),
             });
         }
     }
@@ -85,7 +87,12 @@ pub fn wrap(
 }
 
 /// Opens one group: the first key (in `order`) that unwraps wins.
-fn open_group(group: &KeyGroup, order: &[KeyKind], env: &KeyEnv, report: &mut String) -> Option<Zeroizing<Vec<u8>>> {
+fn open_group(
+    group: &KeyGroup,
+    order: &[KeyKind],
+    env: &KeyEnv,
+    report: &mut String,
+) -> Option<Zeroizing<Vec<u8>>> {
     for key in group.keys_in_order(order) {
         match key.unwrap(env) {
             Ok(secret) => return Some(secret),
@@ -95,7 +102,10 @@ fn open_group(group: &KeyGroup, order: &[KeyKind], env: &KeyEnv, report: &mut St
         }
     }
     for id in group.unusable_key_ids() {
-        let _ = writeln!(report, "  {id}: not supported by this version of enseal yet");
+        let _ = writeln!(
+            report,
+            "  {id}: not supported by this version of enseal yet"
+        );
     }
     None
 }
@@ -145,7 +155,8 @@ pub fn unwrap(
         Zeroizing::new(opened[0].to_vec())
     } else {
         let shares: Vec<&[u8]> = opened.iter().map(|s| &s[..]).collect();
-        shamir::combine(&shares).map_err(|e| GroupsError::Invalid(format!("cannot combine key shares: {e}")))?
+        shamir::combine(&shares)
+            .map_err(|e| GroupsError::Invalid(format!("cannot combine key shares: {e}")))?
     };
     DataKey::from_slice(&key).ok_or_else(|| {
         GroupsError::Invalid(format!(
@@ -194,9 +205,14 @@ mod tests {
         wrap(&mut three, 2, &key, &KeyEnv::default()).unwrap();
         for pair in [[&s1, &s2], [&s2, &s3], [&s1, &s3]] {
             let env = env_with_key(&format!("{}\n{}", pair[0].as_str(), pair[1].as_str()));
-            assert_eq!(unwrap(&three, 2, &order, &env).unwrap().as_bytes(), key.as_bytes());
+            assert_eq!(
+                unwrap(&three, 2, &order, &env).unwrap().as_bytes(),
+                key.as_bytes()
+            );
         }
-        let err = unwrap(&three, 2, &order, &env_with_key(&s1)).unwrap_err().to_string();
+        let err = unwrap(&three, 2, &order, &env_with_key(&s1))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Group 0: SUCCESS"), "{err}");
         assert!(err.contains("Group 1: FAILED"), "{err}");
         assert!(err.contains("needed 2 of 3"), "{err}");
@@ -218,7 +234,9 @@ mod tests {
             }],
             ..Default::default()
         }];
-        let err = wrap(&mut kms, 0, &key, &KeyEnv::default()).unwrap_err().to_string();
+        let err = wrap(&mut kms, 0, &key, &KeyEnv::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("kms arn:aws:kms:x"), "{err}");
     }
 }

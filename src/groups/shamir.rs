@@ -49,9 +49,15 @@ fn inv(a: u8) -> u8 {
 }
 
 /// Splits `secret` into `parts` shares, any `threshold` of which recover it.
-pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
+pub fn split(
+    secret: &[u8],
+    parts: usize,
+    threshold: usize,
+) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
     if parts < threshold {
-        return Err(ShamirError::Parameters("the threshold cannot exceed the number of key groups"));
+        return Err(ShamirError::Parameters(
+            "the threshold cannot exceed the number of key groups",
+        ));
     }
     if parts > 255 {
         return Err(ShamirError::Parameters("at most 255 key groups"));
@@ -93,7 +99,9 @@ pub fn combine(shares: &[&[u8]]) -> Result<Zeroizing<Vec<u8>>, ShamirError> {
     }
     let len = shares[0].len();
     if len < 2 || shares.iter().any(|s| s.len() != len) {
-        return Err(ShamirError::Shares("shares differ in length or are too short"));
+        return Err(ShamirError::Shares(
+            "shares differ in length or are too short",
+        ));
     }
     let xs: Vec<u8> = shares.iter().map(|s| s[len - 1]).collect();
     for (i, x) in xs.iter().enumerate() {

@@ -83,9 +83,9 @@ fn parse_ssh_identity(path: &PathBuf, out: &mut Identities) {
         }
     };
     match age::ssh::Identity::from_buffer(&data[..], Some(path.display().to_string())) {
-        Ok(age::ssh::Identity::Unencrypted(key)) => {
-            out.list.push(Box::new(age::ssh::Identity::Unencrypted(key)))
-        }
+        Ok(age::ssh::Identity::Unencrypted(key)) => out
+            .list
+            .push(Box::new(age::ssh::Identity::Unencrypted(key))),
         Ok(age::ssh::Identity::Encrypted(_)) => out.problems.push(format!(
             "{}: passphrase-protected SSH keys are not supported yet",
             path.display()
@@ -144,7 +144,9 @@ pub fn load_identities(env: &KeyEnv) -> Identities {
             match std::fs::read_to_string(&p).map(Zeroizing::new) {
                 Ok(text) => parse_identity_text(&text, &p.display().to_string(), &mut out),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => out.problems.push(format!("{}: cannot read: {e}", p.display())),
+                Err(e) => out
+                    .problems
+                    .push(format!("{}: cannot read: {e}", p.display())),
             }
         }
     }
@@ -173,9 +175,10 @@ fn run_key_command(cmd: &str, out: &mut Identities) {
             zeroize::Zeroize::zeroize(&mut stdout);
             parse_identity_text(&text, "SOPS_AGE_KEY_CMD", out);
         }
-        Ok(o) => out
-            .problems
-            .push(format!("SOPS_AGE_KEY_CMD: {} exited with {}", args[0], o.status)),
+        Ok(o) => out.problems.push(format!(
+            "SOPS_AGE_KEY_CMD: {} exited with {}",
+            args[0], o.status
+        )),
         Err(e) => out
             .problems
             .push(format!("SOPS_AGE_KEY_CMD: cannot run {}: {e}", args[0])),
@@ -186,8 +189,8 @@ impl AgeKey {
     /// Decrypts `enc` with the given identities.
     fn unwrap_with(&self, ids: &Identities) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let reader = ArmoredReader::new(self.enc.as_bytes());
-        let decryptor = age::Decryptor::new(reader)
-            .map_err(|e| KeyError::Malformed(format!("age: {e}")))?;
+        let decryptor =
+            age::Decryptor::new(reader).map_err(|e| KeyError::Malformed(format!("age: {e}")))?;
         let mut stream = decryptor
             .decrypt(ids.list.iter().map(|i| i.as_ref() as &dyn age::Identity))
             .map_err(|e| match e {
@@ -251,11 +254,17 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sops-generated");
+    const FIXTURES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/sops-generated"
+    );
 
     fn env_with(vars: &[(&str, String)]) -> KeyEnv {
         KeyEnv {
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
             ..Default::default()
         }
     }
@@ -264,7 +273,10 @@ mod tests {
     fn first_age_enc(file: &str) -> String {
         let text = std::fs::read_to_string(Path::new(FIXTURES).join(file)).unwrap();
         let start = text.find("-----BEGIN AGE ENCRYPTED FILE-----").unwrap();
-        let end = text[start..].find("-----END AGE ENCRYPTED FILE-----").unwrap() + start;
+        let end = text[start..]
+            .find("-----END AGE ENCRYPTED FILE-----")
+            .unwrap()
+            + start;
         let block = &text[start..end + "-----END AGE ENCRYPTED FILE-----".len()];
         block.lines().map(|l| format!("{}\n", l.trim())).collect()
     }

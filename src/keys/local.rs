@@ -43,7 +43,10 @@ pub fn local_recipients(env: &KeyEnv) -> Result<Vec<String>, KeyError> {
     } else if let Some(config) = env
         .var("XDG_CONFIG_HOME")
         .map(std::path::PathBuf::from)
-        .or_else(|| env.var("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
+        .or_else(|| {
+            env.var("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(".config"))
+        })
     {
         files.push(config.join("sops/age/keys.txt"));
         files.push(config.join("enseal/age/keys.txt"));
@@ -91,7 +94,11 @@ mod tests {
         std::fs::create_dir_all(&keys).unwrap();
         std::fs::write(keys.join("keys.txt"), format!("# c\n{}\n", secret.as_str())).unwrap();
         let env = KeyEnv {
-            vars: [("XDG_CONFIG_HOME".to_string(), dir.path().display().to_string())].into(),
+            vars: [(
+                "XDG_CONFIG_HOME".to_string(),
+                dir.path().display().to_string(),
+            )]
+            .into(),
             ..Default::default()
         };
         assert_eq!(local_recipients(&env).unwrap(), vec![recipient]);

@@ -275,18 +275,23 @@ impl KeyGroup {
     pub fn unusable_key_ids(&self) -> Vec<String> {
         let mut out = Vec::new();
         out.extend(self.kms.iter().map(|k| format!("kms {}", k.arn)));
-        out.extend(self.gcp_kms.iter().map(|k| format!("gcp_kms {}", k.resource_id)));
+        out.extend(
+            self.gcp_kms
+                .iter()
+                .map(|k| format!("gcp_kms {}", k.resource_id)),
+        );
         out.extend(self.hckms.iter().map(|k| format!("hckms {}", k.key_id)));
         out.extend(
             self.azure_kv
                 .iter()
                 .map(|k| format!("azure_kv {}/keys/{}", k.vault_url, k.name)),
         );
-        out.extend(
-            self.hc_vault
-                .iter()
-                .map(|k| format!("hc_vault {}/v1/{}/keys/{}", k.vault_address, k.engine_path, k.key_name)),
-        );
+        out.extend(self.hc_vault.iter().map(|k| {
+            format!(
+                "hc_vault {}/v1/{}/keys/{}",
+                k.vault_address, k.engine_path, k.key_name
+            )
+        }));
         out
     }
 }

@@ -126,7 +126,12 @@ fn read_group(map: &Value, prefix: &str) -> Result<KeyGroup, MetadataError> {
 }
 
 /// Reads one key list (`age`, `pgp`, `kms`, ...) into `group`; unknown fields are ignored.
-fn read_keys(group: &mut KeyGroup, name: &str, value: &Value, prefix: &str) -> Result<(), MetadataError> {
+fn read_keys(
+    group: &mut KeyGroup,
+    name: &str,
+    value: &Value,
+    prefix: &str,
+) -> Result<(), MetadataError> {
     let at = |i: usize, f: &str| format!("{prefix}{name}[{i}].{f}");
     match name {
         "age" => {
@@ -368,7 +373,12 @@ fn write_group(out: &mut Map, g: &KeyGroup, flat: bool, shape: Shape) {
     let age: Vec<Value> = g
         .age
         .iter()
-        .map(|k| Value::Map(vec![pair("recipient", s(&k.recipient)), pair("enc", s(&k.enc))]))
+        .map(|k| {
+            Value::Map(vec![
+                pair("recipient", s(&k.recipient)),
+                pair("enc", s(&k.enc)),
+            ])
+        })
         .collect();
     if flat {
         if !vault.is_empty() {
@@ -418,11 +428,18 @@ impl Metadata {
                 "shamir_threshold" => {
                     m.shamir_threshold = match v {
                         Value::Scalar(Scalar::Int(i)) if *i >= 0 => *i as usize,
-                        Value::Scalar(Scalar::Float(f)) if *f >= 0.0 && f.fract() == 0.0 => *f as usize,
+                        Value::Scalar(Scalar::Float(f)) if *f >= 0.0 && f.fract() == 0.0 => {
+                            *f as usize
+                        }
                         Value::Scalar(Scalar::Str(t)) => t
                             .parse::<usize>()
                             .ok()
-                            .or_else(|| t.parse::<f64>().ok().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as usize))
+                            .or_else(|| {
+                                t.parse::<f64>()
+                                    .ok()
+                                    .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                                    .map(|f| f as usize)
+                            })
                             .ok_or_else(|| field_err(k, "expected a whole number"))?,
                         Value::Null => 0,
                         _ => return Err(field_err(k, "expected a whole number")),
@@ -517,7 +534,10 @@ impl Metadata {
             out.push(pair(sel.field(), s(sel.value())));
         }
         if self.mac_only_encrypted {
-            out.push(pair("mac_only_encrypted", Value::Scalar(Scalar::Bool(true))));
+            out.push(pair(
+                "mac_only_encrypted",
+                Value::Scalar(Scalar::Bool(true)),
+            ));
         }
         out.push(pair("version", s(&self.version)));
         Value::Map(out)
@@ -534,8 +554,9 @@ mod tests {
             key_groups: vec![KeyGroup {
                 age: vec![AgeKey {
                     recipient: "age1x".into(),
-                    enc: "-----BEGIN AGE ENCRYPTED FILE-----\nx\n-----END AGE ENCRYPTED FILE-----\n"
-                        .into(),
+                    enc:
+                        "-----BEGIN AGE ENCRYPTED FILE-----\nx\n-----END AGE ENCRYPTED FILE-----\n"
+                            .into(),
                 }],
                 pgp: vec![PgpKey {
                     fingerprint: "ABCD".into(),
@@ -568,14 +589,24 @@ mod tests {
         let v = sample().to_value(Format::Yaml);
         assert_eq!(
             keys_of(&v),
-            ["age", "lastmodified", "mac", "pgp", "unencrypted_suffix", "version"]
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "pgp",
+                "unencrypted_suffix",
+                "version"
+            ]
         );
     }
 
     #[test]
     fn round_trip() {
         let m = sample();
-        assert_eq!(Metadata::from_value(&m.to_value(Format::Json), Format::Json).unwrap(), m);
+        assert_eq!(
+            Metadata::from_value(&m.to_value(Format::Json), Format::Json).unwrap(),
+            m
+        );
         let mut groups = sample();
         groups.key_groups.push(KeyGroup {
             age: vec![AgeKey {
@@ -610,11 +641,17 @@ mod tests {
             Err(MetadataError::SeveralSelectors)
         );
         let no_keys = Value::Map(vec![pair("lastmodified", s("2026-01-01T00:00:00Z"))]);
-        assert_eq!(Metadata::from_value(&no_keys, Format::Json), Err(MetadataError::NoKeys));
+        assert_eq!(
+            Metadata::from_value(&no_keys, Format::Json),
+            Err(MetadataError::NoKeys)
+        );
         let sops1 = Value::Map(vec![
             pair("age", Value::Seq(vec![])),
             pair("version", Value::Scalar(Scalar::Float(1.13))),
         ]);
-        assert_eq!(Metadata::from_value(&sops1, Format::Json), Err(MetadataError::SopsOne));
+        assert_eq!(
+            Metadata::from_value(&sops1, Format::Json),
+            Err(MetadataError::SopsOne)
+        );
     }
 }

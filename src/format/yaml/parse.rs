@@ -1,0 +1,440 @@
+//! YAML text to the document tree, with yaml.v3's typing and sops' placement of comments.
+//!
+//! The syntax is handled by `saphyr-parser` (a YAML 1.2 event parser with source
+//! spans). Comments are not events, so they are found by a second scan of the text
+//! that skips quoted and block scalars, and are then placed in the tree by position:
+//! before the item on their line or the next item, or at the end of the block
+//! collection they are indented into. That reproduces what sops does with yaml.v3's
+//! head, line and foot comments.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+
+use super::resolve::{resolve_plain, timestamp, Resolved};
+use crate::document::{Comment, Entry, Map, Scalar, Value};
+use crate::format::{FormatError, MAX_DEPTH};
+
+/// A comment found in the text: 1-based line, 0-based character column, text after `#`.
+struct CommentTok {
+    line: usize,
+    col: usize,
+    text: String,
+}
+
+/// A position (line, column) in characters.
+type Pos = (usize, usize);
+
+fn start(span: &Span) -> Pos {
+    (span.start.line(), span.start.col())
+}
+
+/// Parses a YAML stream into one map per document.
+pub fn parse_documents(text: &str) -> Result<Vec<Map>, FormatError> {
+    let mut events = Vec::new();
+    let mut protected: Vec<(Pos, Pos)> = Vec::new();
+    for item in Parser::new_from_str(text).keep_tags(true) {
+        let (event, span) = item.map_err(|e| {
+            FormatError::syntax(
+                e.marker().line(),
+                e.marker().col() + 1,
+                e.info().to_string(),
+            )
+        })?;
+        if let Event::Scalar(_, style, _, _) = &event {
+            if *style != ScalarStyle::Plain {
+                protected.push((start(&span), (span.end.line(), span.end.col())));
+            }
+        }
+        events.push((event, span));
+    }
+    let comments = scan_comments(text, &protected);
+    let mut b = Builder {
+        events,
+        pos: 0,
+        comments,
+        next_comment: 0,
+        anchors: HashMap::new(),
+    };
+    b.stream()
+}
+
+/// Finds every comment outside quoted and block scalars.
+fn scan_comments(text: &str, protected: &[(Pos, Pos)]) -> Vec<CommentTok> {
+    let mut out = Vec::new();
+    let mut p = 0; // first protected span that may still matter
+    for (idx, line) in text.split('\n').enumerate() {
+        let lineno = idx + 1;
+        if !line.contains('#') {
+            continue;
+        }
+        while p < protected.len() && protected[p].1 .0 < lineno {
+            p += 1;
+        }
+        let mut prev_blank = true;
+        for (col, (byte, c)) in line.char_indices().enumerate() {
+            if c == '#' && prev_blank && !inside(protected, p, (lineno, col)) {
+                let text = line[byte + 1..].trim_end_matches('\r').to_string();
+                out.push(CommentTok {
+                    line: lineno,
+                    col,
+                    text,
+                });
+                break;
+            }
+            prev_blank = c == ' ' || c == '\t' || c == '\u{feff}';
+        }
+    }
+    out
+}
+
+/// Whether `pos` falls inside a protected (quoted or block) scalar.
+fn inside(protected: &[(Pos, Pos)], from: usize, pos: Pos) -> bool {
+    protected[from..]
+        .iter()
+        .take_while(|(s, _)| *s <= pos)
+        .any(|(s, e)| *s <= pos && pos < *e)
+}
+
+/// Keys seen in one mapping: a short list for small maps, a hash map for large ones.
+#[derive(Default)]
+struct SeenKeys {
+    few: Vec<(String, usize)>,
+    many: HashMap<String, usize>,
+}
+
+impl SeenKeys {
+    /// Records `key` at `line`; returns the line of an earlier duplicate.
+    fn insert(&mut self, key: &str, line: usize) -> Option<usize> {
+        if self.many.is_empty() {
+            if let Some((_, l)) = self.few.iter().find(|(k, _)| k == key) {
+                return Some(*l);
+            }
+            self.few.push((key.to_string(), line));
+            if self.few.len() > 16 {
+                self.many.extend(self.few.drain(..));
+            }
+            None
+        } else {
+            match self.many.entry(key.to_string()) {
+                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(line);
+                    None
+                }
+            }
+        }
+    }
+}
+
+struct Builder<'a> {
+    events: Vec<(Event<'a>, Span)>,
+    pos: usize,
+    comments: Vec<CommentTok>,
+    next_comment: usize,
+    anchors: HashMap<usize, Value>,
+}
+
+fn is_core(tag: &Tag, suffix: &str) -> bool {
+    tag.handle == "tag:yaml.org,2002:" && tag.suffix == suffix
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Option<(Event<'a>, Span)> {
+        let e = self.events.get_mut(self.pos)?;
+        self.pos += 1;
+        Some(std::mem::replace(e, (Event::Nothing, e.1)))
+    }
+
+    fn peek(&self) -> Option<&(Event<'a>, Span)> {
+        self.events.get(self.pos)
+    }
+
+    fn shape(span: &Span, msg: impl Into<String>) -> FormatError {
+        FormatError::syntax(span.start.line(), span.start.col() + 1, msg)
+    }
+
+    /// Comments up to and including line `line` (those before an item or on its line).
+    fn take_comments_through(&mut self, line: usize) -> impl Iterator<Item = Comment> + '_ {
+        let from = self.next_comment;
+        while self.next_comment < self.comments.len()
+            && self.comments[self.next_comment].line <= line
+        {
+            self.next_comment += 1;
+        }
+        self.comments[from..self.next_comment]
+            .iter_mut()
+            .map(|c| Comment(std::mem::take(&mut c.text)))
+    }
+
+    /// Comments before `end` that are indented at least `indent` (the end of a block collection).
+    fn take_closing_comments(&mut self, end: Pos, indent: usize) -> Vec<Comment> {
+        let mut out = Vec::new();
+        while let Some(c) = self.comments.get_mut(self.next_comment) {
+            if (c.line, c.col) < end && c.col >= indent {
+                out.push(Comment(std::mem::take(&mut c.text)));
+                self.next_comment += 1;
+            } else {
+                break;
+            }
+        }
+        out
+    }
+
+    fn stream(&mut self) -> Result<Vec<Map>, FormatError> {
+        let mut docs = Vec::new();
+        while let Some((event, span)) = self.next() {
+            match event {
+                Event::DocumentStart(_) => {
+                    self.anchors.clear();
+                    docs.push(self.document(&span)?);
+                }
+                Event::StreamEnd => break,
+                _ => {}
+            }
+        }
+        if docs.is_empty() {
+            return Err(FormatError::Shape(
+                "the file holds no YAML document (only comments or blank lines)".into(),
+            ));
+        }
+        Ok(docs)
+    }
+
+    fn document(&mut self, doc_span: &Span) -> Result<Map, FormatError> {
+        let (event, span) = self
+            .next()
+            .ok_or_else(|| Self::shape(doc_span, "unexpected end of document"))?;
+        let mut map = match event {
+            Event::MappingStart(anchor, tag) => {
+                if tag.is_some_and(|t| !is_core(&t, "map")) {
+                    return Err(Self::shape(&span, "the top level must be a plain mapping"));
+                }
+                let v = self.mapping(&span, 0)?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                match v {
+                    Value::Map(m) => m,
+                    _ => unreachable!("mapping returns a map"),
+                }
+            }
+            Event::Scalar(ref s, ScalarStyle::Plain, _, None)
+                if s.is_empty() || s == "~" || s == "null" =>
+            {
+                Map::new()
+            }
+            _ => {
+                return Err(Self::shape(
+                    &span,
+                    "the top level of a YAML document must be a mapping",
+                ))
+            }
+        };
+        // Comments left in this document (up to the next `---`) go at its end.
+        let next_doc_line = self.events[self.pos..]
+            .iter()
+            .find_map(|(e, s)| matches!(e, Event::DocumentStart(true)).then(|| s.start.line()));
+        let limit = match next_doc_line {
+            Some(l) => (l, 0),
+            None => (usize::MAX, 0),
+        };
+        for c in self.take_closing_comments(limit, 0) {
+            map.push(Entry::Comment(c));
+        }
+        while let Some((e, _)) = self.peek() {
+            if matches!(e, Event::DocumentEnd) {
+                self.pos += 1;
+                break;
+            }
+            if matches!(e, Event::DocumentStart(_) | Event::StreamEnd) {
+                break;
+            }
+            self.pos += 1;
+        }
+        Ok(map)
+    }
+
+    /// Parses one node whose first event has been taken.
+    fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Value, FormatError> {
+        if depth > MAX_DEPTH {
+            return Err(Self::shape(&span, "nesting is too deep"));
+        }
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let v = self.scalar(&text, style, tag.as_deref(), &span)?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::MappingStart(anchor, _) => {
+                let v = self.mapping(&span, depth)?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let v = self.sequence(&span, depth)?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::Alias(id) => self
+                .anchors
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| Self::shape(&span, "alias to an unknown anchor")),
+            _ => Err(Self::shape(&span, "unexpected YAML structure")),
+        }
+    }
+
+    fn mapping(&mut self, span: &Span, depth: usize) -> Result<Value, FormatError> {
+        let mut map = Map::new();
+        let mut seen = SeenKeys::default();
+        let mut indent = None;
+        loop {
+            let (event, kspan) = self
+                .next()
+                .ok_or_else(|| Self::shape(span, "unterminated mapping"))?;
+            let key = match event {
+                Event::MappingEnd => {
+                    let end = start(&kspan);
+                    for c in self.take_closing_comments(end, indent.unwrap_or(0)) {
+                        map.push(Entry::Comment(c));
+                    }
+                    return Ok(Value::Map(map));
+                }
+                Event::Scalar(text, style, _, tag) => {
+                    let key = self.scalar(&text, style, tag.as_deref(), &kspan)?;
+                    match key {
+                        Value::Scalar(Scalar::Str(s)) => s,
+                        Value::Null if style == ScalarStyle::Plain && text.is_empty() => {
+                            return Err(Self::shape(&kspan, "a mapping key is missing (complex or empty keys are not supported)"))
+                        }
+                        other => {
+                            let kind = match other {
+                                Value::Null => "null",
+                                Value::Scalar(s) => s.type_tag(),
+                                _ => "complex",
+                            };
+                            return Err(Self::shape(
+                                &kspan,
+                                format!("mapping keys must be strings; this key is a {kind} (quote it to make it a string)"),
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(Self::shape(
+                        &kspan,
+                        "complex mapping keys (maps or lists as keys) are not supported",
+                    ))
+                }
+            };
+            let line = kspan.start.line();
+            if indent.is_none() {
+                indent = Some(kspan.start.col());
+            }
+            if key != "<<" {
+                if let Some(first) = seen.insert(&key, line) {
+                    return Err(Self::shape(
+                        &kspan,
+                        format!("mapping key {key:?} already defined at line {first}"),
+                    ));
+                }
+            }
+            let comments: Vec<Comment> = self.take_comments_through(line).collect();
+            map.extend(comments.into_iter().map(Entry::Comment));
+            let (vevent, vspan) = self
+                .next()
+                .ok_or_else(|| Self::shape(&kspan, "mapping value missing"))?;
+            let value = self.node(vevent, vspan, depth + 1)?;
+            map.push(Entry::Pair(key, value));
+        }
+    }
+
+    fn sequence(&mut self, span: &Span, depth: usize) -> Result<Value, FormatError> {
+        let mut items = Vec::new();
+        let indent = span.start.col();
+        loop {
+            let (event, ispan) = self
+                .next()
+                .ok_or_else(|| Self::shape(span, "unterminated sequence"))?;
+            if matches!(event, Event::SequenceEnd) {
+                for c in self.take_closing_comments(start(&ispan), indent) {
+                    items.push(Value::Comment(c));
+                }
+                return Ok(Value::Seq(items));
+            }
+            let comments: Vec<Comment> = self.take_comments_through(ispan.start.line()).collect();
+            items.extend(comments.into_iter().map(Value::Comment));
+            items.push(self.node(event, ispan, depth + 1)?);
+        }
+    }
+
+    /// Types a scalar as yaml.v3 does: plain scalars are resolved, quoted ones are strings,
+    /// core-schema tags force a type.
+    fn scalar(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: &Span,
+    ) -> Result<Value, FormatError> {
+        let bad = |what: &str| Self::shape(span, format!("the value is not a valid {what}"));
+        if let Some(tag) = tag {
+            if tag.handle == "tag:yaml.org,2002:" {
+                return match tag.suffix.as_str() {
+                    "str" => Ok(Value::str(text)),
+                    "binary" => {
+                        let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                        let bytes = base64::engine::general_purpose::STANDARD
+                            .decode(cleaned)
+                            .map_err(|_| bad("!!binary (base64)"))?;
+                        Ok(Value::Scalar(match String::from_utf8(bytes) {
+                            Ok(s) => Scalar::Str(s),
+                            Err(e) => Scalar::Bytes(e.into_bytes()),
+                        }))
+                    }
+                    "int" => match resolve_plain(text) {
+                        Resolved::Value(v @ Value::Scalar(Scalar::Int(_))) => Ok(v),
+                        _ => Err(bad("!!int")),
+                    },
+                    "float" => match resolve_plain(text) {
+                        Resolved::Value(Value::Scalar(Scalar::Int(i))) => {
+                            Ok(Value::Scalar(Scalar::Float(i as f64)))
+                        }
+                        Resolved::Value(v @ Value::Scalar(Scalar::Float(_))) => Ok(v),
+                        _ => Err(bad("!!float")),
+                    },
+                    "bool" => match resolve_plain(text) {
+                        Resolved::Value(v @ Value::Scalar(Scalar::Bool(_))) => Ok(v),
+                        _ => Err(bad("!!bool")),
+                    },
+                    "null" => Ok(Value::Null),
+                    "timestamp" => timestamp(text)
+                        .map(|t| Value::Scalar(Scalar::Time(t)))
+                        .ok_or_else(|| bad("!!timestamp")),
+                    "merge" => Ok(Value::str("<<")),
+                    _ => Ok(Value::str(text)),
+                };
+            }
+            // Local tags (`!foo`): yaml.v3 keeps the text; sops sees the plain resolution.
+        }
+        if style != ScalarStyle::Plain {
+            return Ok(Value::str(text));
+        }
+        match resolve_plain(text) {
+            Resolved::Value(v) => Ok(v),
+            Resolved::Merge => Ok(Value::str("<<")),
+            Resolved::Uint64 => Err(Self::shape(
+                span,
+                "integer too large for a signed 64-bit value (sops cannot encrypt it; quote it to keep it as a string)",
+            )),
+        }
+    }
+}
