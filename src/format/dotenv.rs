@@ -1,18 +1,161 @@
-//! dotenv store. Placeholder until the store lands.
+//! dotenv store, as sops' (sops-format §8.3): lines split on `\n` only, `#` in column
+//! 0 starts a comment, the key is everything before the first `=` (spaces included),
+//! the value everything after it verbatim, with `\n` as the one escape. Metadata
+//! lives in `sops_`-prefixed lines.
 
-use super::{FormatError, Parsed};
-use crate::document::{Document, Value};
+use super::{flatten, FormatError, Parsed};
+use crate::document::{number, Comment, Document, Entry, Map, Scalar, Value};
 
-/// Parses dotenv lines.
-pub fn parse(_bytes: &[u8]) -> Result<Parsed, FormatError> {
-    Err(FormatError::Shape(
-        "the dotenv store is not implemented yet".into(),
-    ))
+const PREFIX: &str = "sops_";
+
+/// Parses dotenv lines; `sops_*` lines become the metadata.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
+    if bytes.is_empty() {
+        return Err(FormatError::Empty);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        FormatError::syntax(line, 1, "the file is not valid UTF-8")
+    })?;
+    let mut map = Map::new();
+    let mut meta = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(c) = line.strip_prefix('#') {
+            map.push(Entry::Comment(Comment(c.to_string())));
+            continue;
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| {
+            FormatError::syntax(i + 1, 1, "invalid dotenv line: expected KEY=value or a # comment")
+        })?;
+        match key.strip_prefix(PREFIX) {
+            Some(name) => meta.push((name.to_string(), value.to_string())),
+            None => map.push(Entry::Pair(key.to_string(), Value::str(value.replace("\\n", "\n")))),
+        }
+    }
+    let metadata = if meta.is_empty() {
+        None
+    } else {
+        Some(flatten::unflatten(&meta)?)
+    };
+    Ok(Parsed {
+        doc: Document { branches: vec![map] },
+        metadata,
+    })
 }
 
-/// Emits dotenv lines, with flattened `sops_` lines when `metadata` is given.
-pub fn emit(_doc: &Document, _metadata: Option<&Value>) -> Result<Vec<u8>, FormatError> {
-    Err(FormatError::Emit(
-        "the dotenv store is not implemented yet".into(),
-    ))
+/// A non-string value as sops writes it in dotenv/INI (Go `ValToString`).
+pub fn value_text(v: &Scalar) -> String {
+    match v {
+        Scalar::Str(s) => s.clone(),
+        Scalar::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Float(f) => {
+            let g = number::format_g(*f, true);
+            if g.contains('.') || g.contains('E') || !f.is_finite() {
+                g
+            } else {
+                format!("{g}.0")
+            }
+        }
+        // Go formats times with seconds precision here.
+        Scalar::Time(t) => match t.find('.') {
+            Some(dot) => {
+                let zone = t[dot..].find(|c: char| c == 'Z' || c == '+' || c == '-');
+                format!("{}{}", &t[..dot], zone.map(|z| &t[dot + z..]).unwrap_or(""))
+            }
+            None => t.clone(),
+        },
+    }
+}
+
+/// Emits dotenv lines, with sorted `sops_` lines when `metadata` is given.
+pub fn emit(doc: &Document, metadata: Option<&Value>) -> Result<Vec<u8>, FormatError> {
+    let empty = Map::new();
+    let branch = doc.branches.first().unwrap_or(&empty);
+    let mut out = String::with_capacity(branch.len() * 48);
+    for e in branch {
+        match e {
+            Entry::Comment(c) => {
+                out.push('#');
+                out.push_str(&c.0);
+            }
+            Entry::Pair(k, v) => {
+                out.push_str(k);
+                out.push('=');
+                match v {
+                    Value::Scalar(Scalar::Str(s)) => out.push_str(&s.replace('\n', "\\n")),
+                    Value::Scalar(s) => out.push_str(&value_text(s)),
+                    // sops prints Go's "<nil>" for a null.
+                    Value::Null => out.push_str("<nil>"),
+                    _ => {
+                        return Err(FormatError::Emit(format!(
+                            "cannot use complex value in dotenv file; offending key {k}"
+                        )))
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if let Some(m) = metadata {
+        for (k, v) in flatten::flatten(m) {
+            out.push_str(PREFIX);
+            out.push_str(&k);
+            out.push('=');
+            out.push_str(&v);
+            out.push('\n');
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sops-generated");
+
+    fn round(text: &str) -> String {
+        let p = parse(text.as_bytes()).unwrap();
+        String::from_utf8(emit(&p.doc, p.metadata.as_ref()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fixtures_round_trip() {
+        for name in ["a-age", "b-shamir", "c-encrypted-regex", "d-mac-only", "e-pgp-age"] {
+            let enc = std::fs::read_to_string(format!("{BASE}/encrypted/basic.{name}.enc.env")).unwrap();
+            assert_eq!(round(&enc), enc, "{name}");
+            let dec = std::fs::read_to_string(format!("{BASE}/expected/basic.{name}.dec.env")).unwrap();
+            assert_eq!(round(&dec), dec, "{name}");
+        }
+        let input = std::fs::read_to_string(format!("{BASE}/input/basic.env")).unwrap();
+        assert_eq!(
+            round(&input),
+            std::fs::read_to_string(format!("{BASE}/expected/basic.a-age.dec.env")).unwrap()
+        );
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(round("A=1\n\n#c\nB = x=y \n"), "A=1\n#c\nB = x=y \n");
+        let err = parse(b"A=1\n  # indented\n").unwrap_err();
+        assert!(matches!(err, FormatError::Syntax { line: 2, .. }));
+        assert!(parse(b"A=1\nsops_version=3.11.0\n").unwrap().metadata.is_some());
+        assert_eq!(value_text(&Scalar::Float(1.0)), "1.0");
+        assert_eq!(value_text(&Scalar::Float(1e10)), "1E+10");
+        assert_eq!(value_text(&Scalar::Float(1e-5)), "1E-05");
+        assert_eq!(value_text(&Scalar::Float(123456.0)), "123456.0");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse(&bytes);
+        }
+    }
 }
