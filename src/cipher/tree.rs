@@ -325,7 +325,7 @@ impl Op for Encrypt<'_> {
         let Value::Scalar(scalar) = value else {
             return Ok(());
         };
-        let plain = zeroize::Zeroizing::new(scalar.to_plaintext());
+        let plain = scalar.plaintext();
         w.feed_mac(encrypted, &plain);
         if encrypted {
             let text = if plain.is_empty() {
@@ -390,8 +390,7 @@ impl Op for Decrypt<'_> {
             return Ok(());
         };
         if !encrypted {
-            let plain = zeroize::Zeroizing::new(scalar.to_plaintext());
-            w.feed_mac(false, &plain);
+            w.feed_mac(false, &scalar.plaintext());
             return Ok(());
         }
         let Scalar::Str(text) = scalar else {
@@ -409,7 +408,7 @@ impl Op for Decrypt<'_> {
             })?;
         *value = match plain {
             Plain::Scalar(s) => {
-                w.feed_mac(true, &zeroize::Zeroizing::new(s.to_plaintext()));
+                w.feed_mac(true, &s.plaintext());
                 Value::Scalar(s)
             }
             // An encrypted list comment is stored as a string item; comments stay out of the MAC.

@@ -206,37 +206,50 @@ impl Cipher {
             B64.decode(parts.data)
                 .map_err(|_| ValueError::Base64("data"))?,
         );
-        let iv = B64.decode(parts.iv).map_err(|_| ValueError::Base64("iv"))?;
-        let tag = B64
-            .decode(parts.tag)
+        // IV and tag are short: decode them on the stack.
+        let mut iv_buf = [0u8; 64];
+        let iv_len = B64
+            .decode_slice(parts.iv, &mut iv_buf)
+            .map_err(|_| ValueError::Base64("iv"))?;
+        let iv = &iv_buf[..iv_len];
+        let mut tag_buf = [0u8; 64];
+        let tag_len = B64
+            .decode_slice(parts.tag, &mut tag_buf)
             .map_err(|_| ValueError::Base64("tag"))?;
-        if tag.len() != TAG_LEN {
-            return Err(ValueError::TagLength(tag.len()));
+        if tag_len != TAG_LEN {
+            return Err(ValueError::TagLength(tag_len));
         }
-        let tag = GenericArray::from_slice(&tag);
+        let tag = GenericArray::from_slice(&tag_buf[..TAG_LEN]);
         let aad_bytes = aad.as_bytes();
         // sops writes 32-byte IVs; other lengths only come from hand-made files, so those
         // get a cipher built on demand.
         let result = match iv.len() {
             32 => self.gcm32.decrypt_in_place_detached(
-                GenericArray::from_slice(&iv),
+                GenericArray::from_slice(iv),
                 aad_bytes,
                 &mut buf,
                 tag,
             ),
             12 => AesGcm::<Aes256, U12>::new(GenericArray::from_slice(self.key.as_bytes()))
-                .decrypt_in_place_detached(GenericArray::from_slice(&iv), aad_bytes, &mut buf, tag),
+                .decrypt_in_place_detached(GenericArray::from_slice(iv), aad_bytes, &mut buf, tag),
             16 => AesGcm::<Aes256, U16>::new(GenericArray::from_slice(self.key.as_bytes()))
-                .decrypt_in_place_detached(GenericArray::from_slice(&iv), aad_bytes, &mut buf, tag),
+                .decrypt_in_place_detached(GenericArray::from_slice(iv), aad_bytes, &mut buf, tag),
             n => return Err(ValueError::IvLength(n)),
         };
         result.map_err(|_| ValueError::Auth)?;
-        let plain = typed(parts.kind, &buf)?;
-        if let (Some(stash), Ok(iv)) = (stash, <[u8; IV_LEN]>::try_from(iv.as_slice())) {
+        if let (Some(stash), Ok(iv)) = (stash, <[u8; IV_LEN]>::try_from(iv)) {
             let key = (aad.to_string(), static_tag(parts.kind), buf.to_vec());
             stash.0.insert(key, iv);
         }
-        Ok(plain)
+        // Strings take the decrypted buffer as is: no second copy of the plaintext.
+        if parts.kind == "str" {
+            let bytes = std::mem::take(&mut *buf);
+            return Ok(Plain::Scalar(match String::from_utf8(bytes) {
+                Ok(s) => Scalar::Str(s),
+                Err(e) => Scalar::Bytes(e.into_bytes()),
+            }));
+        }
+        typed(parts.kind, &buf)
     }
 }
 

@@ -79,6 +79,15 @@ impl Scalar {
         }
     }
 
+    /// The bytes sops encrypts and feeds to the MAC, borrowed when the value is text.
+    pub fn plaintext(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Scalar::Str(s) | Scalar::Time(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            Scalar::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            other => std::borrow::Cow::Owned(other.to_plaintext()),
+        }
+    }
+
     /// The bytes sops encrypts and feeds to the MAC for this value (sops-format §2.3).
     pub fn to_plaintext(&self) -> Vec<u8> {
         match self {

@@ -14,7 +14,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         return Err(FormatError::Empty);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         FormatError::syntax(line, 1, "the file is not valid UTF-8")
     })?;
     let mut map = Map::new();
@@ -28,11 +32,18 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
             continue;
         }
         let (key, value) = line.split_once('=').ok_or_else(|| {
-            FormatError::syntax(i + 1, 1, "invalid dotenv line: expected KEY=value or a # comment")
+            FormatError::syntax(
+                i + 1,
+                1,
+                "invalid dotenv line: expected KEY=value or a # comment",
+            )
         })?;
         match key.strip_prefix(PREFIX) {
             Some(name) => meta.push((name.to_string(), value.to_string())),
-            None => map.push(Entry::Pair(key.to_string(), Value::str(value.replace("\\n", "\n")))),
+            None => map.push(Entry::Pair(
+                key.to_string(),
+                Value::str(value.replace("\\n", "\n")),
+            )),
         }
     }
     let metadata = if meta.is_empty() {
@@ -41,7 +52,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         Some(flatten::unflatten(&meta)?)
     };
     Ok(Parsed {
-        doc: Document { branches: vec![map] },
+        doc: Document {
+            branches: vec![map],
+        },
         metadata,
     })
 }
@@ -118,7 +131,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sops-generated");
+    const BASE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/sops-generated"
+    );
 
     fn round(text: &str) -> String {
         let p = parse(text.as_bytes()).unwrap();
@@ -127,10 +143,18 @@ mod tests {
 
     #[test]
     fn fixtures_round_trip() {
-        for name in ["a-age", "b-shamir", "c-encrypted-regex", "d-mac-only", "e-pgp-age"] {
-            let enc = std::fs::read_to_string(format!("{BASE}/encrypted/basic.{name}.enc.env")).unwrap();
+        for name in [
+            "a-age",
+            "b-shamir",
+            "c-encrypted-regex",
+            "d-mac-only",
+            "e-pgp-age",
+        ] {
+            let enc =
+                std::fs::read_to_string(format!("{BASE}/encrypted/basic.{name}.enc.env")).unwrap();
             assert_eq!(round(&enc), enc, "{name}");
-            let dec = std::fs::read_to_string(format!("{BASE}/expected/basic.{name}.dec.env")).unwrap();
+            let dec =
+                std::fs::read_to_string(format!("{BASE}/expected/basic.{name}.dec.env")).unwrap();
             assert_eq!(round(&dec), dec, "{name}");
         }
         let input = std::fs::read_to_string(format!("{BASE}/input/basic.env")).unwrap();
@@ -145,7 +169,10 @@ mod tests {
         assert_eq!(round("A=1\n\n#c\nB = x=y \n"), "A=1\n#c\nB = x=y \n");
         let err = parse(b"A=1\n  # indented\n").unwrap_err();
         assert!(matches!(err, FormatError::Syntax { line: 2, .. }));
-        assert!(parse(b"A=1\nsops_version=3.11.0\n").unwrap().metadata.is_some());
+        assert!(parse(b"A=1\nsops_version=3.11.0\n")
+            .unwrap()
+            .metadata
+            .is_some());
         assert_eq!(value_text(&Scalar::Float(1.0)), "1.0");
         assert_eq!(value_text(&Scalar::Float(1e10)), "1E+10");
         assert_eq!(value_text(&Scalar::Float(1e-5)), "1E-05");

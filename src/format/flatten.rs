@@ -85,7 +85,9 @@ fn tokenize(name: &str) -> Result<Vec<Token>, FormatError> {
                 FormatError::Shape(format!("sops metadata key {name:?} has a bad list index"))
             })?;
             if n > 10_000 {
-                return Err(FormatError::Shape(format!("sops metadata key {name:?} has a list index that is too large")));
+                return Err(FormatError::Shape(format!(
+                    "sops metadata key {name:?} has a list index that is too large"
+                )));
             }
             tokens.push(Token::Index(n));
         } else {
@@ -112,7 +114,9 @@ fn insert(node: &mut Value, tokens: &[Token], value: &str) {
                 *node = Value::Map(Map::new());
             }
             let Value::Map(m) = node else { unreachable!() };
-            let pos = m.iter().position(|e| matches!(e, Entry::Pair(n, _) if n == k));
+            let pos = m
+                .iter()
+                .position(|e| matches!(e, Entry::Pair(n, _) if n == k));
             let idx = match pos {
                 Some(i) => i,
                 None => {
@@ -128,7 +132,9 @@ fn insert(node: &mut Value, tokens: &[Token], value: &str) {
             if !matches!(node, Value::Seq(_)) {
                 *node = Value::Seq(Vec::new());
             }
-            let Value::Seq(items) = node else { unreachable!() };
+            let Value::Seq(items) = node else {
+                unreachable!()
+            };
             if items.len() <= *i {
                 items.resize(*i + 1, Value::Null);
             }

@@ -78,7 +78,11 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, FormatError> {
             continue;
         }
         let delim = line.find(['=', ':']).ok_or_else(|| {
-            FormatError::syntax(lineno, 1, "expected key = value, a [section] or a ; comment")
+            FormatError::syntax(
+                lineno,
+                1,
+                "expected key = value, a [section] or a ; comment",
+            )
         })?;
         let key = line[..delim].trim().to_string();
         if key.is_empty() {
@@ -92,9 +96,9 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, FormatError> {
                 None => {
                     let mut v = body.to_string();
                     loop {
-                        let next = lines
-                            .get(i)
-                            .ok_or_else(|| FormatError::syntax(lineno, 1, "unterminated \"\"\" value"))?;
+                        let next = lines.get(i).ok_or_else(|| {
+                            FormatError::syntax(lineno, 1, "unterminated \"\"\" value")
+                        })?;
                         i += 1;
                         v.push('\n');
                         match next.find("\"\"\"") {
@@ -145,7 +149,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         return Err(FormatError::Empty);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         FormatError::syntax(line, 1, "the file is not valid UTF-8")
     })?;
     let mut map = Map::new();
@@ -169,7 +177,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         map.push(Entry::Pair(s.name, Value::Map(items)));
     }
     Ok(Parsed {
-        doc: Document { branches: vec![map] },
+        doc: Document {
+            branches: vec![map],
+        },
         metadata,
     })
 }
@@ -213,7 +223,9 @@ pub fn emit(doc: &Document, metadata: Option<&Value>) -> Result<Vec<u8>, FormatE
     let branch = doc.branches.first().unwrap_or(&empty);
     let mut sections = Vec::new();
     for e in branch {
-        let Entry::Pair(name, value) = e else { continue };
+        let Entry::Pair(name, value) = e else {
+            continue;
+        };
         let Value::Map(items) = value else {
             return Err(FormatError::Emit(format!(
                 "INI needs a section (a map) at the top level; {name:?} is not one"
@@ -252,7 +264,10 @@ pub fn emit(doc: &Document, metadata: Option<&Value>) -> Result<Vec<u8>, FormatE
         sections.push(OutSection {
             name: "sops",
             comment: None,
-            keys: flatten::flatten(m).into_iter().map(|(k, v)| (k, v, None)).collect(),
+            keys: flatten::flatten(m)
+                .into_iter()
+                .map(|(k, v)| (k, v, None))
+                .collect(),
         });
     }
     let mut out = String::new();
@@ -293,7 +308,10 @@ pub fn emit(doc: &Document, metadata: Option<&Value>) -> Result<Vec<u8>, FormatE
 
 /// The value of `key` in `section`, for tests and tools.
 pub fn get<'a>(doc: &'a Document, section: &str, key: &str) -> Option<&'a Value> {
-    doc.branches.first().and_then(|b| map_get(b, section)).and_then(|s| s.get(key))
+    doc.branches
+        .first()
+        .and_then(|b| map_get(b, section))
+        .and_then(|s| s.get(key))
 }
 
 #[cfg(test)]
@@ -312,10 +330,13 @@ mod tests {
     fn normalised(text: &str) -> (String, Vec<String>) {
         match text.split_once("[sops]\n") {
             Some((data, meta)) => {
-                let mut lines: Vec<String> = meta.lines().map(|l| {
-                    let (k, v) = l.split_once('=').unwrap();
-                    format!("{}={}", k.trim_end(), v.trim_start())
-                }).collect();
+                let mut lines: Vec<String> = meta
+                    .lines()
+                    .map(|l| {
+                        let (k, v) = l.split_once('=').unwrap();
+                        format!("{}={}", k.trim_end(), v.trim_start())
+                    })
+                    .collect();
                 lines.sort();
                 (data.to_string(), lines)
             }
@@ -325,14 +346,30 @@ mod tests {
 
     #[test]
     fn fixtures_round_trip() {
-        for name in ["a-age", "b-shamir", "c-encrypted-regex", "d-mac-only", "e-pgp-age"] {
-            let enc = std::fs::read_to_string(format!("{BASE}/sops-generated/encrypted/basic.{name}.enc.ini")).unwrap();
+        for name in [
+            "a-age",
+            "b-shamir",
+            "c-encrypted-regex",
+            "d-mac-only",
+            "e-pgp-age",
+        ] {
+            let enc = std::fs::read_to_string(format!(
+                "{BASE}/sops-generated/encrypted/basic.{name}.enc.ini"
+            ))
+            .unwrap();
             assert_eq!(normalised(&round(&enc)), normalised(&enc), "{name}");
-            let dec = std::fs::read_to_string(format!("{BASE}/sops-generated/expected/basic.{name}.dec.ini")).unwrap();
+            let dec = std::fs::read_to_string(format!(
+                "{BASE}/sops-generated/expected/basic.{name}.dec.ini"
+            ))
+            .unwrap();
             assert_eq!(round(&dec), dec, "{name}");
         }
-        let input = std::fs::read_to_string(format!("{BASE}/sops-generated/input/basic.ini")).unwrap();
-        let want = std::fs::read_to_string(format!("{BASE}/sops-generated/expected/basic.a-age.dec.ini")).unwrap();
+        let input =
+            std::fs::read_to_string(format!("{BASE}/sops-generated/input/basic.ini")).unwrap();
+        let want = std::fs::read_to_string(format!(
+            "{BASE}/sops-generated/expected/basic.a-age.dec.ini"
+        ))
+        .unwrap();
         assert_eq!(round(&input), want);
     }
 
@@ -354,11 +391,20 @@ mod tests {
     #[test]
     fn go_ini_value_rules() {
         let p = parse(b"top = 1\n[s]\na = \"quoted\"\nb = x ; note\nb = y\nc: z\n").unwrap();
-        assert_eq!(get(&p.doc, "DEFAULT", "top").and_then(Value::as_str), Some("1"));
-        assert_eq!(get(&p.doc, "s", "a").and_then(Value::as_str), Some("quoted"));
+        assert_eq!(
+            get(&p.doc, "DEFAULT", "top").and_then(Value::as_str),
+            Some("1")
+        );
+        assert_eq!(
+            get(&p.doc, "s", "a").and_then(Value::as_str),
+            Some("quoted")
+        );
         assert_eq!(get(&p.doc, "s", "b").and_then(Value::as_str), Some("y"));
         assert_eq!(get(&p.doc, "s", "c").and_then(Value::as_str), Some("z"));
-        assert!(matches!(parse(b"[s]\nnovalue\n").unwrap_err(), FormatError::Syntax { line: 2, .. }));
+        assert!(matches!(
+            parse(b"[s]\nnovalue\n").unwrap_err(),
+            FormatError::Syntax { line: 2, .. }
+        ));
     }
 
     proptest! {

@@ -285,8 +285,69 @@ fn is_blank_or_end(c: Option<char>) -> bool {
     }
 }
 
+/// A fast path for the common case (ASCII word-like text, `ENC[...]` values): plain
+/// is allowed when no byte can change the meaning. Returns `None` to fall back.
+fn analyze_ascii(s: &str) -> Option<Analysis> {
+    let b = s.as_bytes();
+    let first = *b.first()?;
+    if !first.is_ascii_alphanumeric() {
+        return None;
+    }
+    let last = *b.last()?;
+    if last == b':' || last == b' ' {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'_'
+            | b'-'
+            | b'.'
+            | b'/'
+            | b'+'
+            | b'='
+            | b','
+            | b'['
+            | b']'
+            | b'('
+            | b')'
+            | b'@'
+            | b'%'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'?'
+            | b'~'
+            | b'^'
+            | b'$'
+            | b'<'
+            | b'>'
+            | b'|'
+            | b'\''
+            | b'"'
+            | b'{'
+            | b'}'
+            | b';'
+            | b'`' => {}
+            b':' if b[i + 1] != b' ' => {}
+            b' ' if b[i + 1] != b'#' && b[i + 1] != b' ' => {}
+            _ => return None,
+        }
+    }
+    Some(Analysis {
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    })
+}
+
 /// yaml_emitter_analyze_scalar (block context: flow indicators do not matter).
 fn analyze(s: &str) -> Analysis {
+    if let Some(a) = analyze_ascii(s) {
+        return a;
+    }
     if s.is_empty() {
         return Analysis {
             block_plain_allowed: true,
@@ -301,10 +362,12 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_ws = is_blank_or_end(chars.get(i + 1).copied());
+    let mut chars = s.chars().peekable();
+    let mut i = 0;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let followed_by_ws = is_blank_or_end(next);
+        let is_last = next.is_none();
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -327,13 +390,13 @@ fn analyze(s: &str) -> Analysis {
         }
         if c == ' ' {
             leading_space |= i == 0;
-            trailing_space |= i + 1 == n;
+            trailing_space |= is_last;
             break_space |= prev_break;
             prev_space = true;
             prev_break = false;
         } else if is_break(c) {
             leading_break |= i == 0;
-            trailing_break |= i + 1 == n;
+            trailing_break |= is_last;
             space_break |= prev_space;
             prev_space = false;
             prev_break = true;
@@ -342,6 +405,7 @@ fn analyze(s: &str) -> Analysis {
             prev_break = false;
         }
         preceded_by_ws = is_blank_or_end(Some(c));
+        i += 1;
     }
     let mut a = Analysis {
         block_plain_allowed: true,
@@ -431,5 +495,12 @@ mod tests {
         assert_eq!(s("kept\n\n"), "|+\n    kept\n");
         assert_eq!(s(" x\ny"), "|4-\n     x\n    y");
         assert_eq!(s("line \nx"), "\"line \\nx\"");
+        assert_eq!(
+            s("ENC[AES256_GCM,data:ab+/=,iv:x,tag:y,type:str]"),
+            "ENC[AES256_GCM,data:ab+/=,iv:x,tag:y,type:str]"
+        );
+        assert_eq!(s("a:b c"), "a:b c");
+        assert_eq!(s("a:"), "'a:'");
+        assert_eq!(s("x  y"), "x  y");
     }
 }
