@@ -77,7 +77,7 @@ pub fn value_text(v: &Scalar) -> String {
         // Go formats times with seconds precision here.
         Scalar::Time(t) => match t.find('.') {
             Some(dot) => {
-                let zone = t[dot..].find(|c: char| c == 'Z' || c == '+' || c == '-');
+                let zone = t[dot..].find(['Z', '+', '-']);
                 format!("{}{}", &t[..dot], zone.map(|z| &t[dot + z..]).unwrap_or(""))
             }
             None => t.clone(),
