@@ -10,6 +10,7 @@
 //! budget of a 100,000-value file.
 
 mod emit;
+mod fast;
 mod parse;
 mod resolve;
 
@@ -30,7 +31,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
             + 1;
         FormatError::syntax(line, 1, "the file is not valid UTF-8")
     })?;
-    let mut branches = parse::parse_documents(text)?;
+    // Most files are simple block YAML: read those at memory speed, the rest fully.
+    let mut branches = match fast::parse(text) {
+        Some(b) => b,
+        None => parse::parse_documents(text)?,
+    };
     let mut metadata = None;
     for (i, branch) in branches.iter_mut().enumerate() {
         let m = map_remove(branch, "sops");

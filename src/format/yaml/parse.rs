@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::resolve::{resolve_plain, timestamp, Resolved};
+use super::resolve::{resolve_plain, resolve_typed, timestamp, Resolved};
 use crate::document::{Comment, Entry, Map, Scalar, Value};
 use crate::format::{FormatError, MAX_DEPTH};
 
@@ -97,33 +97,34 @@ fn inside(protected: &[(Pos, Pos)], from: usize, pos: Pos) -> bool {
         .any(|(s, e)| *s <= pos && pos < *e)
 }
 
-/// Keys seen in one mapping: a short list for small maps, a hash map for large ones.
+/// Duplicate-key detection for one mapping without copying keys: a hash of each key
+/// points at its entry in the map being built.
 #[derive(Default)]
 struct SeenKeys {
-    few: Vec<(String, usize)>,
-    many: HashMap<String, usize>,
+    first: HashMap<u64, (usize, usize)>,
 }
 
 impl SeenKeys {
-    /// Records `key` at `line`; returns the line of an earlier duplicate.
-    fn insert(&mut self, key: &str, line: usize) -> Option<usize> {
-        if self.many.is_empty() {
-            if let Some((_, l)) = self.few.iter().find(|(k, _)| k == key) {
-                return Some(*l);
+    /// Records `key`, about to be pushed at `map.len()` from `line`; returns the line of
+    /// an earlier entry with the same key.
+    fn insert(&mut self, map: &Map, key: &str, line: usize) -> Option<usize> {
+        use std::hash::Hasher;
+        let mut hasher = std::hash::DefaultHasher::new();
+        hasher.write(key.as_bytes());
+        let hash = hasher.finish();
+        match self.first.get(&hash) {
+            None => {
+                self.first.insert(hash, (map.len(), line));
+                None
             }
-            self.few.push((key.to_string(), line));
-            if self.few.len() > 16 {
-                self.many.extend(self.few.drain(..));
-            }
-            None
-        } else {
-            match self.many.entry(key.to_string()) {
-                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(line);
-                    None
-                }
-            }
+            Some(&(index, first_line)) => match &map[index] {
+                Entry::Pair(k, _) if k == key => Some(first_line),
+                // A hash collision between different keys: compare the slow way.
+                _ => map
+                    .iter()
+                    .any(|e| matches!(e, Entry::Pair(k, _) if k == key))
+                    .then_some(first_line),
+            },
         }
     }
 }
@@ -263,7 +264,7 @@ impl<'a> Builder<'a> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = self.scalar(&text, style, tag.as_deref(), &span)?;
+                let v = self.scalar(text, style, tag.as_deref(), &span)?;
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -309,12 +310,14 @@ impl<'a> Builder<'a> {
                     return Ok(Value::Map(map));
                 }
                 Event::Scalar(text, style, _, tag) => {
-                    let key = self.scalar(&text, style, tag.as_deref(), &kspan)?;
+                    let empty_plain = style == ScalarStyle::Plain && text.is_empty();
+                    let key = self.scalar(text, style, tag.as_deref(), &kspan)?;
                     match key {
                         Value::Scalar(Scalar::Str(s)) => s,
-                        Value::Null if style == ScalarStyle::Plain && text.is_empty() => {
-                            return Err(Self::shape(&kspan, "a mapping key is missing (complex or empty keys are not supported)"))
-                        }
+                        Value::Null if empty_plain => return Err(Self::shape(
+                            &kspan,
+                            "a mapping key is missing (complex or empty keys are not supported)",
+                        )),
                         other => {
                             let kind = match other {
                                 Value::Null => "null",
@@ -339,16 +342,16 @@ impl<'a> Builder<'a> {
             if indent.is_none() {
                 indent = Some(kspan.start.col());
             }
+            let comments: Vec<Comment> = self.take_comments_through(line).collect();
+            map.extend(comments.into_iter().map(Entry::Comment));
             if key != "<<" {
-                if let Some(first) = seen.insert(&key, line) {
+                if let Some(first) = seen.insert(&map, &key, line) {
                     return Err(Self::shape(
                         &kspan,
                         format!("mapping key {key:?} already defined at line {first}"),
                     ));
                 }
             }
-            let comments: Vec<Comment> = self.take_comments_through(line).collect();
-            map.extend(comments.into_iter().map(Entry::Comment));
             let (vevent, vspan) = self
                 .next()
                 .ok_or_else(|| Self::shape(&kspan, "mapping value missing"))?;
@@ -380,7 +383,7 @@ impl<'a> Builder<'a> {
     /// core-schema tags force a type.
     fn scalar(
         &self,
-        text: &str,
+        text: std::borrow::Cow<'_, str>,
         style: ScalarStyle,
         tag: Option<&Tag>,
         span: &Span,
@@ -389,7 +392,7 @@ impl<'a> Builder<'a> {
         if let Some(tag) = tag {
             if tag.handle == "tag:yaml.org,2002:" {
                 return match tag.suffix.as_str() {
-                    "str" => Ok(Value::str(text)),
+                    "str" => Ok(Value::Scalar(Scalar::Str(text.into_owned()))),
                     "binary" => {
                         let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                         let bytes = base64::engine::general_purpose::STANDARD
@@ -400,38 +403,39 @@ impl<'a> Builder<'a> {
                             Err(e) => Scalar::Bytes(e.into_bytes()),
                         }))
                     }
-                    "int" => match resolve_plain(text) {
+                    "int" => match resolve_plain(&text) {
                         Resolved::Value(v @ Value::Scalar(Scalar::Int(_))) => Ok(v),
                         _ => Err(bad("!!int")),
                     },
-                    "float" => match resolve_plain(text) {
+                    "float" => match resolve_plain(&text) {
                         Resolved::Value(Value::Scalar(Scalar::Int(i))) => {
                             Ok(Value::Scalar(Scalar::Float(i as f64)))
                         }
                         Resolved::Value(v @ Value::Scalar(Scalar::Float(_))) => Ok(v),
                         _ => Err(bad("!!float")),
                     },
-                    "bool" => match resolve_plain(text) {
+                    "bool" => match resolve_plain(&text) {
                         Resolved::Value(v @ Value::Scalar(Scalar::Bool(_))) => Ok(v),
                         _ => Err(bad("!!bool")),
                     },
                     "null" => Ok(Value::Null),
-                    "timestamp" => timestamp(text)
+                    "timestamp" => timestamp(&text)
                         .map(|t| Value::Scalar(Scalar::Time(t)))
                         .ok_or_else(|| bad("!!timestamp")),
                     "merge" => Ok(Value::str("<<")),
-                    _ => Ok(Value::str(text)),
+                    _ => Ok(Value::Scalar(Scalar::Str(text.into_owned()))),
                 };
             }
             // Local tags (`!foo`): yaml.v3 keeps the text; sops sees the plain resolution.
         }
         if style != ScalarStyle::Plain {
-            return Ok(Value::str(text));
+            return Ok(Value::Scalar(Scalar::Str(text.into_owned())));
         }
-        match resolve_plain(text) {
-            Resolved::Value(v) => Ok(v),
-            Resolved::Merge => Ok(Value::str("<<")),
-            Resolved::Uint64 => Err(Self::shape(
+        match resolve_typed(&text) {
+            None => Ok(Value::Scalar(Scalar::Str(text.into_owned()))),
+            Some(Resolved::Value(v)) => Ok(v),
+            Some(Resolved::Merge) => Ok(Value::str("<<")),
+            Some(Resolved::Uint64) => Err(Self::shape(
                 span,
                 "integer too large for a signed 64-bit value (sops cannot encrypt it; quote it to keep it as a string)",
             )),

@@ -20,42 +20,58 @@ pub enum Resolved {
 
 /// Resolves an untagged plain scalar.
 pub fn resolve_plain(s: &str) -> Resolved {
+    resolve_typed(s).unwrap_or_else(|| Resolved::Value(Value::str(s)))
+}
+
+/// Resolves an untagged plain scalar; `None` when it is a string (the caller keeps
+/// its own copy of the text instead of a new one).
+pub fn resolve_typed(s: &str) -> Option<Resolved> {
+    resolve_inner(s)
+}
+
+fn resolve_inner(s: &str) -> Option<Resolved> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Value(Value::Null),
-        "true" | "True" | "TRUE" => return Resolved::Value(Value::Scalar(Scalar::Bool(true))),
-        "false" | "False" | "FALSE" => return Resolved::Value(Value::Scalar(Scalar::Bool(false))),
-        ".nan" | ".NaN" | ".NAN" => return float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return float(f64::NEG_INFINITY),
-        "-0" | "-0.0" => return float(-0.0),
-        "<<" => return Resolved::Merge,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Resolved::Value(Value::Null)),
+        "true" | "True" | "TRUE" => {
+            return Some(Resolved::Value(Value::Scalar(Scalar::Bool(true))))
+        }
+        "false" | "False" | "FALSE" => {
+            return Some(Resolved::Value(Value::Scalar(Scalar::Bool(false))))
+        }
+        ".nan" | ".NaN" | ".NAN" => return Some(float(f64::NAN)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Some(float(f64::INFINITY))
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Some(float(f64::NEG_INFINITY)),
+        "-0" | "-0.0" => return Some(float(-0.0)),
+        "<<" => return Some(Resolved::Merge),
         _ => {}
     }
     let first = s.as_bytes()[0];
     if first.is_ascii_digit() || first == b'+' || first == b'-' {
         if let Some(t) = timestamp(s) {
-            return Resolved::Value(Value::Scalar(Scalar::Time(t)));
+            return Some(Resolved::Value(Value::Scalar(Scalar::Time(t))));
         }
         let plain: String = s.chars().filter(|c| *c != '_').collect();
         if let Some(i) = go_parse_int(&plain) {
-            return Resolved::Value(Value::Scalar(Scalar::Int(i)));
+            return Some(Resolved::Value(Value::Scalar(Scalar::Int(i))));
         }
         if go_parse_uint(&plain).is_some() {
-            return Resolved::Uint64;
+            return Some(Resolved::Uint64);
         }
         if is_yaml_float(&plain) {
             if let Ok(f) = plain.parse::<f64>() {
-                return float(f);
+                return Some(float(f));
             }
         }
     } else if first == b'.' {
         if let Ok(f) = s.parse::<f64>() {
             if is_yaml_float(s) {
-                return float(f);
+                return Some(float(f));
             }
         }
     }
-    Resolved::Value(Value::str(s))
+    None
 }
 
 fn float(f: f64) -> Resolved {

@@ -1,0 +1,460 @@
+//! A fast path for the block-YAML subset that sops writes and most secrets files use:
+//! block maps and lists, plain one-line scalars, simple double-quoted strings, `{}`/`[]`,
+//! literal blocks after a key, whole-line comments and `---` separators.
+//!
+//! It reads line by line at memory speed and returns `None` as soon as it sees
+//! anything outside that subset (flow collections, anchors, tags, escapes, multi-line
+//! plain scalars, trailing comments, tabs, ...), and the full parser takes over. Its
+//! result is the same tree the full parser builds, including where comments land
+//! (tests compare the two on every fixture and on random documents).
+
+use super::resolve::{resolve_typed, Resolved};
+use crate::document::{Comment, Entry, Map, Scalar, Value};
+use crate::format::MAX_DEPTH;
+
+/// A whole-line comment: 1-based line, 0-based column, text after `#`.
+struct CommentLine<'a> {
+    line: usize,
+    col: usize,
+    text: &'a str,
+}
+
+/// What a content line holds after its indentation.
+enum Kind<'a> {
+    /// `key:` + the rest after `:` (trimmed start; may be empty).
+    Entry(&'a str, &'a str),
+    /// `- ` + the rest.
+    Item(&'a str),
+    /// `---`
+    DocStart,
+}
+
+struct Line<'a> {
+    no: usize,
+    indent: usize,
+    kind: Kind<'a>,
+}
+
+struct Fast<'a> {
+    lines: Vec<Line<'a>>,
+    /// All lines of the text, for block scalar bodies (which may contain anything).
+    all: Vec<&'a str>,
+    comments: Vec<CommentLine<'a>>,
+    pos: usize,
+    next_comment: usize,
+}
+
+/// Parses `text` if it is entirely inside the fast subset.
+pub fn parse(text: &str) -> Option<Vec<Map>> {
+    if text.contains(['\t', '\r', '\u{feff}']) {
+        return None;
+    }
+    let all: Vec<&str> = text.split('\n').collect();
+    let mut lines = Vec::with_capacity(all.len());
+    let mut comments = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let raw = all[i];
+        let no = i + 1;
+        i += 1;
+        let trimmed = raw.trim_start_matches(' ');
+        let indent = raw.len() - trimmed.len();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if let Some(c) = trimmed.strip_prefix('#') {
+            comments.push(CommentLine {
+                line: no,
+                col: indent,
+                text: c,
+            });
+            continue;
+        }
+        if raw == "---" {
+            lines.push(Line {
+                no,
+                indent: 0,
+                kind: Kind::DocStart,
+            });
+            continue;
+        }
+        let kind = if let Some(rest) = trimmed.strip_prefix("- ") {
+            Kind::Item(rest)
+        } else if trimmed == "-" {
+            return None;
+        } else {
+            let (key, rest) = split_key(trimmed)?;
+            Kind::Entry(key, rest)
+        };
+        // A literal block: skip its body lines here (they are read from `all` later).
+        if let Kind::Entry(_, rest) = &kind {
+            if rest.starts_with('|') {
+                while i < all.len() {
+                    let l = all[i];
+                    let t = l.trim_start_matches(' ');
+                    if !t.is_empty() && l.len() - t.len() <= indent {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+        }
+        lines.push(Line { no, indent, kind });
+    }
+    let mut f = Fast {
+        lines,
+        all,
+        comments,
+        pos: 0,
+        next_comment: 0,
+    };
+    f.stream()
+}
+
+/// Splits `key: rest` / `key:`; `None` unless the key is a plain string key.
+fn split_key(s: &str) -> Option<(&str, &str)> {
+    let colon = s.find(':')?;
+    let key = &s[..colon];
+    let after = &s[colon + 1..];
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return None;
+    }
+    if key.is_empty() || key.ends_with(' ') || !plain_ok(key) {
+        return None;
+    }
+    match resolve_typed(key) {
+        None => {}
+        Some(Resolved::Merge) => return None,
+        Some(_) => return None,
+    }
+    let rest = after.trim_start_matches(' ');
+    Some((key, rest))
+}
+
+/// Text that reads back as itself when written plain on one line.
+fn plain_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
+    ) {
+        // `-7` is a plain number; anything else starting with an indicator is not simple.
+        if !(first == b'-' && b.get(1).is_some_and(|c| c.is_ascii_digit() || *c == b'.')) {
+            return false;
+        }
+    }
+    !(s.ends_with(' ') || s.ends_with(':') || s.contains(": ") || s.contains(" #"))
+}
+
+/// A scalar value after `key: ` or `- `, or `None` when it needs the full parser.
+fn scalar(rest: &str) -> Option<Value> {
+    if rest == "{}" {
+        return Some(Value::Map(Map::new()));
+    }
+    if rest == "[]" {
+        return Some(Value::Seq(Vec::new()));
+    }
+    if let Some(body) = rest.strip_prefix('"') {
+        let inner = body.strip_suffix('"')?;
+        if inner.contains(['"', '\\']) {
+            return None;
+        }
+        return Some(Value::str(inner));
+    }
+    if !plain_ok(rest) {
+        return None;
+    }
+    match resolve_typed(rest) {
+        None => Some(Value::str(rest)),
+        Some(Resolved::Value(v)) => Some(v),
+        Some(_) => None,
+    }
+}
+
+impl<'a> Fast<'a> {
+    fn peek(&self) -> Option<&Line<'a>> {
+        self.lines.get(self.pos)
+    }
+
+    /// The position where the next token starts (what the full parser reports as the
+    /// end of a block collection).
+    fn next_token_pos(&self) -> (usize, usize) {
+        match self.peek() {
+            Some(l) => (l.no, l.indent),
+            None => (usize::MAX, 0),
+        }
+    }
+
+    fn take_through(&mut self, line: usize) -> impl Iterator<Item = Comment> + '_ {
+        let from = self.next_comment;
+        while self.next_comment < self.comments.len()
+            && self.comments[self.next_comment].line <= line
+        {
+            self.next_comment += 1;
+        }
+        self.comments[from..self.next_comment]
+            .iter()
+            .map(|c| Comment(c.text.to_string()))
+    }
+
+    fn take_closing(&mut self, end: (usize, usize), indent: usize) -> Vec<Comment> {
+        let mut out = Vec::new();
+        while let Some(c) = self.comments.get(self.next_comment) {
+            if (c.line, c.col) < end && c.col >= indent {
+                out.push(Comment(c.text.to_string()));
+                self.next_comment += 1;
+            } else {
+                break;
+            }
+        }
+        out
+    }
+
+    fn stream(&mut self) -> Option<Vec<Map>> {
+        let mut docs = Vec::new();
+        loop {
+            if matches!(self.peek()?.kind, Kind::DocStart) {
+                self.pos += 1;
+            }
+            let first = self.peek()?;
+            if first.indent != 0 || !matches!(first.kind, Kind::Entry(..)) {
+                return None;
+            }
+            let mut map = self.map(0, 0)?;
+            // Comments up to the next `---` belong to this document.
+            let limit = match self.peek() {
+                Some(l) if matches!(l.kind, Kind::DocStart) => (l.no, 0),
+                None => (usize::MAX, 0),
+                Some(_) => return None,
+            };
+            map.extend(self.take_closing(limit, 0).into_iter().map(Entry::Comment));
+            docs.push(map);
+            if self.peek().is_none() {
+                return Some(docs);
+            }
+        }
+    }
+
+    /// A block map whose keys sit at column `indent`.
+    fn map(&mut self, indent: usize, depth: usize) -> Option<Map> {
+        self.map_from(indent, depth, None)
+    }
+
+    /// A block map whose keys sit at column `indent`; `first` is an entry already read
+    /// from a list item's dash line (`- key: value`).
+    fn map_from(
+        &mut self,
+        indent: usize,
+        depth: usize,
+        first: Option<(usize, &'a str, &'a str)>,
+    ) -> Option<Map> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut map = Map::new();
+        let mut keys = std::collections::HashSet::new();
+        let mut pending = first;
+        loop {
+            let (no, key, rest) = match pending.take() {
+                Some(entry) => entry,
+                None => {
+                    let Some(line) = self.peek() else { break };
+                    if line.indent < indent || matches!(line.kind, Kind::DocStart) {
+                        break;
+                    }
+                    let entry = match line.kind {
+                        Kind::Entry(k, r) if line.indent == indent => (line.no, k, r),
+                        _ => return None,
+                    };
+                    self.pos += 1;
+                    entry
+                }
+            };
+            if !keys.insert(key) {
+                return None; // duplicate: let the full parser report it
+            }
+            let comments: Vec<Comment> = self.take_through(no).collect();
+            map.extend(comments.into_iter().map(Entry::Comment));
+            let value = self.value_after_key(indent, no, rest, depth)?;
+            map.push(Entry::Pair(key.to_string(), value));
+        }
+        let end = self.next_token_pos();
+        map.extend(self.take_closing(end, indent).into_iter().map(Entry::Comment));
+        Some(map)
+    }
+
+    fn value_after_key(
+        &mut self,
+        indent: usize,
+        no: usize,
+        rest: &str,
+        depth: usize,
+    ) -> Option<Value> {
+        if rest.starts_with('|') {
+            return self.literal(indent, no, rest);
+        }
+        if !rest.is_empty() {
+            let v = scalar(rest)?;
+            // A deeper line after a one-line value would be a continuation: not simple.
+            if self
+                .peek()
+                .is_some_and(|l| l.indent > indent && !matches!(l.kind, Kind::DocStart))
+            {
+                return None;
+            }
+            return Some(v);
+        }
+        match self.peek() {
+            Some(l) if l.indent > indent => {
+                let child = l.indent;
+                match l.kind {
+                    Kind::Entry(..) => Some(Value::Map(self.map(child, depth + 1)?)),
+                    Kind::Item(_) => Some(Value::Seq(self.seq(child, depth + 1)?)),
+                    Kind::DocStart => None,
+                }
+            }
+            // A list at the key's own indentation is valid YAML, but not this subset.
+            Some(l) if l.indent == indent && matches!(l.kind, Kind::Item(_)) => None,
+            _ => Some(Value::Null),
+        }
+    }
+
+    /// A block list whose dashes sit at column `indent`.
+    fn seq(&mut self, indent: usize, depth: usize) -> Option<Vec<Value>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut items = Vec::new();
+        while let Some(line) = self.peek() {
+            if line.indent < indent || matches!(line.kind, Kind::DocStart) {
+                break;
+            }
+            let (no, rest) = match line.kind {
+                Kind::Item(r) if line.indent == indent => (line.no, r),
+                _ => return None,
+            };
+            self.pos += 1;
+            let comments: Vec<Comment> = self.take_through(no).collect();
+            items.extend(comments.into_iter().map(Value::Comment));
+            if rest.starts_with("- ")
+                || rest == "-"
+                || rest.starts_with('|')
+                || rest.starts_with('>')
+            {
+                return None;
+            }
+            match split_key(rest) {
+                // `- key: value`: a map whose keys sit just past the dash.
+                Some((key, krest)) if !rest.starts_with('"') => {
+                    let map = self.map_from(indent + 2, depth + 1, Some((no, key, krest)))?;
+                    items.push(Value::Map(map));
+                }
+                _ => {
+                    if rest.contains(": ") || rest.ends_with(':') {
+                        return None;
+                    }
+                    let v = scalar(rest)?;
+                    if self
+                        .peek()
+                        .is_some_and(|l| l.indent > indent && !matches!(l.kind, Kind::DocStart))
+                    {
+                        return None;
+                    }
+                    items.push(v);
+                }
+            }
+        }
+        let end = self.next_token_pos();
+        items.extend(
+            self.take_closing(end, indent)
+                .into_iter()
+                .map(Value::Comment),
+        );
+        Some(items)
+    }
+
+    /// A literal block (`|`, `|-`, `|+`) whose header is on line `no` after a key at `indent`.
+    fn literal(&mut self, indent: usize, no: usize, header: &str) -> Option<Value> {
+        let chomp = match header {
+            "|" => Chomp::Clip,
+            "|-" => Chomp::Strip,
+            "|+" => Chomp::Keep,
+            _ => return None,
+        };
+        // Body lines are in `all` right after the header line (index `no`).
+        let mut body: Vec<&str> = Vec::new();
+        let mut content_indent = None;
+        let mut i = no;
+        while i < self.all.len() {
+            let l = self.all[i];
+            let t = l.trim_start_matches(' ');
+            let ind = l.len() - t.len();
+            if t.is_empty() {
+                body.push("");
+                i += 1;
+                continue;
+            }
+            if ind <= indent {
+                break;
+            }
+            let ci = *content_indent.get_or_insert(ind);
+            if ind < ci {
+                return None; // less indented than the first line: not simple
+            }
+            body.push(&l[ci..]);
+            i += 1;
+        }
+        // Blank lines right after the header before any content would need the full rules.
+        content_indent?;
+        // The body ends at the last line of the text or before the next content line; a
+        // trailing empty element comes from the final newline of the text.
+        if i == self.all.len() && body.last() == Some(&"") {
+            body.pop();
+        }
+        let mut trailing_blank = 0;
+        while body.last() == Some(&"") {
+            body.pop();
+            trailing_blank += 1;
+        }
+        let mut text = body.join("\n");
+        match chomp {
+            Chomp::Strip => {}
+            Chomp::Clip => text.push('\n'),
+            Chomp::Keep => {
+                text.push('\n');
+                for _ in 0..trailing_blank {
+                    text.push('\n');
+                }
+            }
+        }
+        // (Comment-looking lines inside the body were never collected as comments.)
+        Some(Value::Scalar(Scalar::Str(text)))
+    }
+}
+
+enum Chomp {
+    Clip,
+    Strip,
+    Keep,
+}
