@@ -145,17 +145,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, FormatError> {
 
 /// Parses INI sections; the `[sops]` section becomes the metadata.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
-    if bytes.is_empty() {
-        return Err(FormatError::Empty);
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        FormatError::syntax(line, 1, "the file is not valid UTF-8")
-    })?;
+    let text = super::text_of(bytes)?;
     let mut map = Map::new();
     let mut metadata = None;
     for s in parse_sections(text)? {

@@ -139,6 +139,21 @@ impl FormatError {
     }
 }
 
+/// The input as text: empty input and invalid UTF-8 (with its line) are errors.
+pub(crate) fn text_of(bytes: &[u8]) -> Result<&str, FormatError> {
+    if bytes.is_empty() {
+        return Err(FormatError::Empty);
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        FormatError::syntax(line, 1, "the file is not valid UTF-8")
+    })
+}
+
 /// Parses `bytes` in `format`.
 pub fn parse(format: Format, bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     match format {

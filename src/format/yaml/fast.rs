@@ -300,7 +300,11 @@ impl<'a> Fast<'a> {
             map.push(Entry::Pair(key.to_string(), value));
         }
         let end = self.next_token_pos();
-        map.extend(self.take_closing(end, indent).into_iter().map(Entry::Comment));
+        map.extend(
+            self.take_closing(end, indent)
+                .into_iter()
+                .map(Entry::Comment),
+        );
         Some(map)
     }
 

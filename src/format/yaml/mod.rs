@@ -20,17 +20,7 @@ use crate::document::{map_remove, Document, Value};
 /// Parses a YAML stream; each document's top-level `sops` key is removed and the
 /// first document's is returned as the metadata.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
-    if bytes.is_empty() {
-        return Err(FormatError::Empty);
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        FormatError::syntax(line, 1, "the file is not valid UTF-8")
-    })?;
+    let text = super::text_of(bytes)?;
     // Most files are simple block YAML: read those at memory speed, the rest fully.
     let mut branches = match fast::parse(text) {
         Some(b) => b,
