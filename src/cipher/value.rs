@@ -82,11 +82,18 @@ struct Parts<'a> {
 }
 
 /// Splits an `ENC[...]` string as sops' pattern does (fields in order, type up to the last `]`).
+/// Base64 has no commas, so each field ends at the next comma.
 fn split(value: &str) -> Option<Parts<'_>> {
     let rest = value.strip_prefix(PREFIX)?;
-    let (data, rest) = rest.split_once(",iv:")?;
-    let (iv, rest) = rest.split_once(",tag:")?;
-    let (tag, rest) = rest.split_once(",type:")?;
+    let comma = rest.find(',')?;
+    let data = &rest[..comma];
+    let rest = rest[comma..].strip_prefix(",iv:")?;
+    let comma = rest.find(',')?;
+    let iv = &rest[..comma];
+    let rest = rest[comma..].strip_prefix(",tag:")?;
+    let comma = rest.find(',')?;
+    let tag = &rest[..comma];
+    let rest = rest[comma..].strip_prefix(",type:")?;
     let end = rest.rfind(']')?;
     let kind = &rest[..end];
     if data.is_empty() || iv.is_empty() || tag.is_empty() || kind.is_empty() {

@@ -46,7 +46,8 @@ struct Fast<'a> {
 
 /// Parses `text` if it is entirely inside the fast subset.
 pub fn parse(text: &str) -> Option<Vec<Map>> {
-    if text.contains(['\t', '\r', '\u{feff}']) {
+    // Byte scan: a char-pattern search would decode every character.
+    if text.starts_with('\u{feff}') || text.bytes().any(|b| b == b'\t' || b == b'\r') {
         return None;
     }
     let all: Vec<&str> = text.split('\n').collect();
@@ -164,7 +165,14 @@ fn plain_ok(s: &str) -> bool {
             return false;
         }
     }
-    !(s.ends_with(' ') || s.ends_with(':') || s.contains(": ") || s.contains(" #"))
+    if s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    // No `: ` and no ` #`: both need a space, and most values (all ENC[...] ones) have none.
+    !b.contains(&b' ')
+        || !b
+            .windows(2)
+            .any(|w| (w[0] == b':' && w[1] == b' ') || (w[0] == b' ' && w[1] == b'#'))
 }
 
 /// A scalar value after `key: ` or `- `, or `None` when it needs the full parser.
