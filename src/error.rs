@@ -70,7 +70,13 @@ impl Error {
                     source: FormatError::Empty,
                     ..
                 } => 92,
+                FileError::Parse {
+                    source: FormatError::Unencryptable { .. },
+                    ..
+                } => 23,
                 FileError::Parse { .. } => 2,
+                // sops: "Error unmarshalling input" when the file to decrypt does not parse.
+                FileError::Load { .. } => 1,
                 FileError::Emit { .. } => 4,
                 FileError::MetadataNotFound(_) | FileError::Metadata(_) => 1,
                 FileError::AlreadyEncrypted => 203,

@@ -29,6 +29,14 @@ pub enum FileError {
         /// The store's error.
         source: FormatError,
     },
+    /// The file to decrypt does not parse.
+    #[error("cannot parse the encrypted {format} file: {source}")]
+    Load {
+        /// The input format.
+        format: &'static str,
+        /// The store's error.
+        source: FormatError,
+    },
     /// The output cannot be written in the chosen format.
     #[error("cannot write {format} output: {source}")]
     Emit {
@@ -170,11 +178,13 @@ pub struct Loaded {
 
 /// Parses an encrypted file and its metadata.
 pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
-    let parsed =
-        format::parse(input_format, input, Mode::Encrypted).map_err(|source| FileError::Parse {
-            format: input_format.name(),
-            source,
-        })?;
+    let parsed = format::parse(input_format, input, Mode::Encrypted).map_err(|source| {
+        let format = input_format.name();
+        match source {
+            FormatError::Empty => FileError::Parse { format, source },
+            source => FileError::Load { format, source },
+        }
+    })?;
     let meta = parsed
         .metadata
         .ok_or(FileError::MetadataNotFound(input_format.name()))?;

@@ -79,21 +79,34 @@ pub fn value_text(v: &Scalar) -> String {
 pub fn emit(doc: &Document, metadata: Option<&Value>) -> Result<Vec<u8>, FormatError> {
     let empty = Map::new();
     let branch = doc.branches.first().unwrap_or(&empty);
-    let mut out = String::with_capacity(branch.len() * 48);
+    // Bytes, not a String: values from the binary store may hold invalid UTF-8, which
+    // sops writes through unchanged.
+    let mut out: Vec<u8> = Vec::with_capacity(branch.len() * 48);
     for e in branch {
         match e {
             Entry::Comment(c) => {
-                out.push('#');
-                out.push_str(&c.0);
+                out.push(b'#');
+                out.extend_from_slice(c.0.as_bytes());
             }
             Entry::Pair(k, v) => {
-                out.push_str(k);
-                out.push('=');
+                out.extend_from_slice(k.as_bytes());
+                out.push(b'=');
                 match v {
-                    Value::Scalar(Scalar::Str(s)) => out.push_str(&s.replace('\n', "\\n")),
-                    Value::Scalar(s) => out.push_str(&value_text(s)),
+                    Value::Scalar(Scalar::Str(s)) => {
+                        out.extend_from_slice(s.replace('\n', "\\n").as_bytes())
+                    }
+                    Value::Scalar(Scalar::Bytes(b)) => {
+                        for &byte in b {
+                            if byte == b'\n' {
+                                out.extend_from_slice(b"\\n");
+                            } else {
+                                out.push(byte);
+                            }
+                        }
+                    }
+                    Value::Scalar(s) => out.extend_from_slice(value_text(s).as_bytes()),
                     // sops prints Go's "<nil>" for a null.
-                    Value::Null => out.push_str("<nil>"),
+                    Value::Null => out.extend_from_slice(b"<nil>"),
                     _ => {
                         return Err(FormatError::Emit(format!(
                             "cannot use complex value in dotenv file; offending key {k}"
@@ -102,18 +115,14 @@ pub fn emit(doc: &Document, metadata: Option<&Value>) -> Result<Vec<u8>, FormatE
                 }
             }
         }
-        out.push('\n');
+        out.push(b'\n');
     }
     if let Some(m) = metadata {
         for (k, v) in flatten::flatten(m) {
-            out.push_str(PREFIX);
-            out.push_str(&k);
-            out.push('=');
-            out.push_str(&v);
-            out.push('\n');
+            out.extend_from_slice(format!("{PREFIX}{k}={v}\n").as_bytes());
         }
     }
-    Ok(out.into_bytes())
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -290,9 +290,36 @@ fn push_lossy(out: &mut String, mut bytes: &[u8]) {
     }
 }
 
+/// Writes bytes that are not valid UTF-8 as Go does for such a string: each invalid
+/// byte becomes the escape `\ufffd`.
+fn write_bytes(out: &mut String, mut bytes: &[u8]) {
+    out.push('"');
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                write_escaped(out, s);
+                break;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                write_escaped(out, std::str::from_utf8(valid).expect("validated prefix"));
+                out.push_str("\\ufffd");
+                bytes = &rest[1..];
+            }
+        }
+    }
+    out.push('"');
+}
+
 /// Writes `s` as a Go `encoding/json` string literal (HTML-safe escaping).
 pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    write_escaped(out, s);
+    out.push('"');
+}
+
+/// The inside of a Go JSON string literal.
+fn write_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -313,7 +340,6 @@ pub fn write_string(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 struct Emitter<'a> {
@@ -393,11 +419,7 @@ impl Emitter<'_> {
     fn scalar(&mut self, s: &Scalar) -> Result<(), FormatError> {
         match s {
             Scalar::Str(t) | Scalar::Time(t) => write_string(&mut self.out, t),
-            Scalar::Bytes(b) => {
-                let mut text = String::new();
-                push_lossy(&mut text, b);
-                write_string(&mut self.out, &text);
-            }
+            Scalar::Bytes(b) => write_bytes(&mut self.out, b),
             Scalar::Int(i) => self.out.push_str(&i.to_string()),
             Scalar::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Scalar::Float(f) => match number::format_json(*f) {
@@ -483,6 +505,18 @@ mod tests {
             round(r#"{"s":"\ud83d\ude00 \ud800x"}"#),
             "{\n\t\"s\": \"😀 \u{FFFD}x\"\n}\n"
         );
+    }
+
+    #[test]
+    fn invalid_utf8_bytes_are_escaped_like_go() {
+        let doc = Document {
+            branches: vec![vec![Entry::Pair(
+                "data".into(),
+                Value::Scalar(Scalar::Bytes(b"a\xff\"\"\n".to_vec())),
+            )]],
+        };
+        let out = String::from_utf8(emit(&doc, None, &EmitOptions::default()).unwrap()).unwrap();
+        assert_eq!(out, "{\n\t\"data\": \"a\\ufffd\\\"\\\"\\n\"\n}\n");
     }
 
     #[test]

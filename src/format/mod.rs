@@ -117,6 +117,17 @@ pub enum FormatError {
         /// What is wrong, without quoting the input.
         message: String,
     },
+    /// The input parses, but holds something sops cannot encrypt: a non-string key, an
+    /// integer beyond int64 (sops exit 23).
+    #[error("line {line}, column {column}: {message}")]
+    Unencryptable {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What it is, without quoting the input.
+        message: String,
+    },
     /// The input has no bytes at all (sops exit 92).
     #[error("the file is empty")]
     Empty,

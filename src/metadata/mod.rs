@@ -487,6 +487,10 @@ impl Metadata {
         if m.last_modified.is_empty() {
             return Err(field_err("lastmodified", "missing"));
         }
+        // sops refuses a file without a version ("Version string empty").
+        if m.version.is_empty() {
+            return Err(field_err("version", "missing"));
+        }
         Ok(m)
     }
 

@@ -1,348 +1,376 @@
-//! A catalogue of bad inputs: each gets a clear one-line error naming the file, the
-//! exit code sops uses, no panic, no plaintext, and the file on disk unchanged.
+//! A catalogue of bad inputs. Each gets the exact exit code (sops' code where sops has
+//! one, checked against the real sops), a short error that starts with `enseal:` and
+//! names the file, no panic, no plaintext, nothing on stdout, and no change on disk.
 
-use crate::common::Env;
+use crate::common::{chmod, TestEnv};
+
+/// How the real sops behaves on the same input and arguments.
+#[derive(Clone, Copy, Debug)]
+enum Sops {
+    /// Same exit code as enseal.
+    Same,
+    /// A known, deliberate difference: sops exits with this code.
+    Differs(i32, &'static str),
+}
 
 struct Case {
     name: &'static str,
-    file: &'static str,
-    contents: &'static str,
-    args: &'static [&'static str],
+    /// The file to write (`None`: the file is prepared elsewhere or absent).
+    file: Option<&'static str>,
+    contents: Option<Vec<u8>>,
+    args: Vec<String>,
+    stdin: Option<Vec<u8>>,
     code: i32,
     stderr_has: &'static str,
+    /// Whether the message must name the file (false for pure argument errors).
+    names_file: bool,
+    sops: Sops,
 }
 
-const ENC_VALUE: &str = "ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]";
+impl Case {
+    fn new<S: AsRef<str>>(
+        name: &'static str,
+        args: &[S],
+        code: i32,
+        stderr_has: &'static str,
+    ) -> Case {
+        Case {
+            name,
+            file: None,
+            contents: None,
+            args: args.iter().map(|s| s.as_ref().to_string()).collect(),
+            stdin: None,
+            code,
+            stderr_has,
+            names_file: true,
+            sops: Sops::Same,
+        }
+    }
+
+    /// The case's file: written with `contents` and appended to the arguments.
+    fn file(mut self, file: &'static str, contents: impl AsRef<[u8]>) -> Case {
+        self.file = Some(file);
+        self.contents = Some(contents.as_ref().to_vec());
+        self.args.push(file.into());
+        self
+    }
+
+    /// An existing (or deliberately missing) file appended to the arguments.
+    fn existing(mut self, file: &'static str) -> Case {
+        self.file = Some(file);
+        self.args.push(file.into());
+        self
+    }
+
+    fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Case {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    fn no_file_name(mut self) -> Case {
+        self.names_file = false;
+        self
+    }
+
+    fn sops(mut self, sops: Sops) -> Case {
+        self.sops = sops;
+        self
+    }
+}
+
+/// Values that must never appear in any output of a failing command.
+const PLAINTEXT: [&str; 2] = ["secret-value-1", "secret-value-2"];
 
 #[test]
 fn catalogue() {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
+    let (env, r) = TestEnv::with_age_key();
     // A real encrypted file to break in various ways.
-    env.write("good.yaml", "a: secret-value-1\nb: 5\n");
+    env.write("plain.yaml", "a: secret-value-1\nb: 5\n");
     let good = env
-        .enseal(&["encrypt", "--age", &r, "good.yaml"])
+        .enseal(&["encrypt", "--age", &r, "plain.yaml"])
         .ok()
         .stdout_str();
     env.write("good.yaml", &good);
-    let leaked = |s: &str| s.contains("secret-value-1");
+    let sops_block = &good[good.find("\nsops:").unwrap() + 1..];
+    let first_line = good.lines().next().unwrap();
+    let enc = |extra: &[&str]| -> Vec<String> {
+        ["encrypt", "--age", r.as_str()]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
 
-    let truncated = good.replacen("ENC[AES256_GCM,data:", "ENC[AES256_GCM,da", 1);
-    let plain_inside = good.replacen(good.lines().next().unwrap(), "a: 42", 1);
-    let unknown_type = good.replacen("type:str]", "type:weird]", 1);
-    let no_sops = "a: 1\nb: two\n".to_string();
-    let owned: Vec<(String, String)> = vec![
-        ("truncated.yaml".into(), truncated),
-        ("plain-inside.yaml".into(), plain_inside),
-        ("unknown-type.yaml".into(), unknown_type),
-        ("no-sops.yaml".into(), no_sops),
-        (
-            "bad-enc.yaml".into(),
-            format!("a: {ENC_VALUE}\n") + &good[good.find("sops:").unwrap()..],
+    let cases = vec![
+        // ---- plaintext that does not parse (sops exit 2)
+        Case::new("malformed yaml", &enc(&[]), 2, "line 2").file("m.yaml", "a: [1, 2\nb: {"),
+        Case::new("duplicate yaml key", &enc(&[]), 2, "already defined")
+            .file("d.yaml", "a: 1\na: 2\n"),
+        Case::new("unknown yaml anchor", &enc(&[]), 2, "anchor").file("al.yaml", "a: &x 1\nb: *y\n"),
+        Case::new("yaml not utf-8", &enc(&[]), 2, "UTF-8").file("u8.yaml", b"\xff\xfe: x\n"),
+        Case::new("top-level yaml list", &enc(&[]), 2, "mapping").file("l.yaml", "- a\n- b\n"),
+        Case::new("only comments", &enc(&[]), 2, "no YAML document").file("c.yaml", "# c\n"),
+        Case::new("malformed json", &enc(&[]), 2, "line 1").file("m.json", "{\"a\": tru}"),
+        Case::new("json trailing comma", &enc(&[]), 2, "line 1").file("tc.json", "{\"a\": 1,}"),
+        Case::new("json top-level array", &enc(&[]), 2, "object").file("a.json", "[1]"),
+        Case::new("dotenv without =", &enc(&[]), 2, "line 2").file("x.env", "A=1\nnot a pair\n"),
+        Case::new("ini without =", &enc(&[]), 2, "line 2").file("x.ini", "[s]\nnovalue\n"),
+        Case::new("ini unclosed section", &enc(&[]), 2, "section").file("s.ini", "[s\nk = v\n"),
+        // ---- parses, but sops cannot encrypt it (sops exit 23, "error encrypting tree")
+        Case::new("non-string key", &enc(&[]), 23, "string").file("k.yaml", "a:\n    1: x\n"),
+        Case::new("integer above i64", &enc(&[]), 23, "64-bit")
+            .file("big.yaml", "a: 18446744073709551615\n"),
+        // ---- empty input
+        Case::new("empty yaml file", &enc(&[]), 92, "empty").file("e.yaml", ""),
+        Case::new("empty json file", &enc(&[]), 92, "empty")
+            .file("e.json", "")
+            .sops(Sops::Differs(2, "sops: 'Could not unmarshal input data: EOF'")),
+        Case::new("empty dotenv file", &enc(&[]), 92, "empty")
+            .file("e.env", "")
+            .sops(Sops::Differs(0, "sops encrypts a 0-byte .env to metadata only")),
+        Case::new("empty ini file", &enc(&[]), 92, "empty")
+            .file("e.ini", "")
+            .sops(Sops::Differs(0, "sops encrypts a 0-byte .ini to metadata only")),
+        // ---- already encrypted (203)
+        Case::new("already encrypted", &enc(&[]), 203, "already").existing("good.yaml"),
+        Case::new("dotenv sops_ key", &enc(&[]), 203, "already").file("s.env", "sops_x=1\n"),
+        // ---- decrypting what is not a (valid) sops file
+        Case::new("missing sops block", &["decrypt"], 1, "metadata not found")
+            .file("no-sops.yaml", "a: 1\nb: two\n"),
+        Case::new("empty encrypted file", &["decrypt"], 92, "empty")
+            .file("e2.yaml", "")
+            .sops(Sops::Differs(1, "sops: 'sops metadata not found'")),
+        Case::new("truncated ENC", &["decrypt"], 25, "sops' encrypted format").file(
+            "truncated.yaml",
+            good.replacen("ENC[AES256_GCM,data:", "ENC[AES256_GCM,da", 1),
         ),
+        Case::new("ENC cut short", &["decrypt"], 25, "a:").file(
+            "cut.yaml",
+            format!("a: \"ENC[AES256_GCM,data:\"\n{sops_block}"),
+        ),
+        // sops exits 1 when the file to decrypt does not parse ("Error unmarshalling input").
+        Case::new("malformed yaml to decrypt", &["decrypt"], 1, "line").file("md.yaml", "a: [\n"),
+        Case::new("malformed json to decrypt", &["decrypt"], 1, "line").file("md.json", "{\"a\": "),
+        Case::new("plain value in encrypted file", &["decrypt"], 25, "expected an encrypted value")
+            .file("plain-inside.yaml", good.replacen(first_line, "a: 42", 1))
+            .sops(Sops::Differs(2, "sops panics: interface conversion")),
+        Case::new("unknown type tag", &["decrypt"], 25, "unknown value type").file(
+            "unknown-type.yaml",
+            good.replacen("type:str]", "type:weird]", 1),
+        ),
+        Case::new("value not base64", &["decrypt"], 25, "base64").file(
+            "b64.yaml",
+            good.replacen("ENC[AES256_GCM,data:", "ENC[AES256_GCM,data:!!", 1),
+        ),
+        Case::new("foreign value", &["decrypt"], 25, "a:").file(
+            "foreign.yaml",
+            format!(
+                "a: ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n{sops_block}"
+            ),
+        ),
+        Case::new("sops block without version", &["decrypt"], 1, "version").file(
+            "good2.yaml",
+            good.lines()
+                .filter(|l| !l.trim_start().starts_with("version:"))
+                .map(|l| format!("{l}\n"))
+                .collect::<String>(),
+        ),
+        // ---- arguments
+        Case::new("bad --extract", &["decrypt", "--extract", "[a]"], 91, "invalid path")
+            .existing("good.yaml")
+            .no_file_name(),
+        Case::new("--extract missing key", &["decrypt", "--extract", "[\"zz\"]"], 1, "zz")
+            .existing("good.yaml"),
+        Case::new("missing file", &["decrypt"], 100, "nope.yaml").existing("nope.yaml"),
+        Case::new("missing file to encrypt", &enc(&[]), 100, "nope.yaml").existing("nope.yaml"),
+        Case::new("-i with stdin", &["decrypt", "-i"], 8, "--in-place")
+            .stdin(good.clone())
+            .no_file_name(),
+        Case::new("-i with stdin (encrypt)", &enc(&["-i", "--filename-override", "x.yaml"]), 8, "--in-place")
+            .stdin("a: 1\n")
+            .no_file_name(),
+        Case::new("stdin without a name", &enc(&[]), 8, "--filename-override")
+            .stdin("a: 1\n")
+            .no_file_name(),
+        Case::new("-i with --output", &["decrypt", "-i", "--output", "x"], 8, "--in-place")
+            .existing("good.yaml")
+            .no_file_name(),
+        Case::new("bad recipient", &["encrypt", "--age", "age1nope"], 1, "age1nope")
+            .file("m2.yaml", "a: 1\n")
+            .no_file_name(),
+        Case::new(
+            "two selectors",
+            &enc(&["--encrypted-regex", "a", "--unencrypted-suffix", "b"]),
+            8,
+            "at most one",
+        )
+        .file("m3.yaml", "a: 1\n")
+        .no_file_name(),
+        Case::new("duplicate decryption order", &["decrypt", "--decryption-order", "age,age"], 112, "more than once")
+            .existing("good.yaml")
+            .no_file_name(),
+        Case::new("bad selector regex", &enc(&["--encrypted-regex", "("]), 1, "encrypted_regex")
+            .file("m4.yaml", "a: 1\n")
+            .sops(Sops::Differs(0, "sops writes the invalid regex into the file")),
     ];
-    for (f, c) in &owned {
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        if let Err(e) = run_case(&env, case) {
+            failures.push(format!("{}: {e}", case.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+fn run_case(env: &TestEnv, case: &Case) -> Result<(), String> {
+    if let (Some(f), Some(c)) = (case.file, &case.contents) {
         env.write(f, c);
     }
-
-    let cases = [
-        Case {
-            name: "malformed yaml",
-            file: "m.yaml",
-            contents: "a: [1, 2\nb: {",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "line",
-        },
-        Case {
-            name: "duplicate yaml key",
-            file: "d.yaml",
-            contents: "a: 1\na: 2\n",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "already defined",
-        },
-        Case {
-            name: "top-level list",
-            file: "l.yaml",
-            contents: "- a\n- b\n",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "mapping",
-        },
-        Case {
-            name: "malformed json",
-            file: "m.json",
-            contents: "{\"a\": tru}",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "line 1",
-        },
-        Case {
-            name: "json top-level array",
-            file: "a.json",
-            contents: "[1]",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "object",
-        },
-        Case {
-            name: "dotenv without =",
-            file: "x.env",
-            contents: "A=1\nnot a pair\n",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "line 2",
-        },
-        Case {
-            name: "ini without =",
-            file: "x.ini",
-            contents: "[s]\nnovalue\n",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "line 2",
-        },
-        Case {
-            name: "empty file",
-            file: "e.yaml",
-            contents: "",
-            args: &["encrypt"],
-            code: 92,
-            stderr_has: "empty",
-        },
-        Case {
-            name: "non-string key",
-            file: "k.yaml",
-            contents: "1: a\n",
-            args: &["encrypt"],
-            code: 2,
-            stderr_has: "string",
-        },
-        Case {
-            name: "already encrypted",
-            file: "good.yaml",
-            contents: "",
-            args: &["encrypt"],
-            code: 203,
-            stderr_has: "already",
-        },
-        Case {
-            name: "dotenv sops_ key",
-            file: "s.env",
-            contents: "sops_x=1\n",
-            args: &["encrypt"],
-            code: 203,
-            stderr_has: "already",
-        },
-        Case {
-            name: "missing sops block",
-            file: "no-sops.yaml",
-            contents: "",
-            args: &["decrypt"],
-            code: 1,
-            stderr_has: "metadata not found",
-        },
-        Case {
-            name: "truncated ENC",
-            file: "truncated.yaml",
-            contents: "",
-            args: &["decrypt"],
-            code: 25,
-            stderr_has: "sops' encrypted format",
-        },
-        Case {
-            name: "plain value in encrypted file",
-            file: "plain-inside.yaml",
-            contents: "",
-            args: &["decrypt"],
-            code: 25,
-            stderr_has: "expected an encrypted value",
-        },
-        Case {
-            name: "unknown type tag",
-            file: "unknown-type.yaml",
-            contents: "",
-            args: &["decrypt"],
-            code: 25,
-            stderr_has: "unknown value type",
-        },
-        Case {
-            name: "value under another key",
-            file: "bad-enc.yaml",
-            contents: "",
-            args: &["decrypt"],
-            code: 25,
-            stderr_has: "a:",
-        },
-        Case {
-            name: "bad --extract",
-            file: "good.yaml",
-            contents: "",
-            args: &["decrypt", "--extract", "[a]"],
-            code: 91,
-            stderr_has: "invalid path",
-        },
-        Case {
-            name: "--extract missing key",
-            file: "good.yaml",
-            contents: "",
-            args: &["decrypt", "--extract", "[\"zz\"]"],
-            code: 1,
-            stderr_has: "zz",
-        },
-        Case {
-            name: "missing file",
-            file: "nope.yaml",
-            contents: "",
-            args: &["decrypt"],
-            code: 100,
-            stderr_has: "nope.yaml",
-        },
-        Case {
-            name: "in-place with output",
-            file: "good.yaml",
-            contents: "",
-            args: &["decrypt", "-i", "--output", "x"],
-            code: 8,
-            stderr_has: "--in-place",
-        },
-        Case {
-            name: "bad recipient",
-            file: "m2.yaml",
-            contents: "a: 1\n",
-            args: &["encrypt", "--age", "age1nope"],
-            code: 1,
-            stderr_has: "age1nope",
-        },
-        Case {
-            name: "two selectors",
-            file: "m3.yaml",
-            contents: "a: 1\n",
-            args: &[
-                "encrypt",
-                "--encrypted-regex",
-                "a",
-                "--unencrypted-suffix",
-                "b",
-            ],
-            code: 8,
-            stderr_has: "at most one",
-        },
-        Case {
-            name: "duplicate decryption order",
-            file: "good.yaml",
-            contents: "",
-            args: &["decrypt", "--decryption-order", "age,age"],
-            code: 112,
-            stderr_has: "more than once",
-        },
-        Case {
-            name: "bad selector regex",
-            file: "m4.yaml",
-            contents: "a: 1\n",
-            args: &["encrypt", "--encrypted-regex", "("],
-            code: 1,
-            stderr_has: "encrypted_regex",
-        },
-    ];
-    for case in cases {
-        if !case.contents.is_empty() || case.name == "empty file" {
-            env.write(case.file, case.contents);
-        }
-        let path = env.work().join(case.file);
-        let before = std::fs::read(&path).ok();
-        let mut args: Vec<&str> = case.args.to_vec();
-        if case.args[0] == "encrypt" && !case.args.contains(&"--age") {
-            args.extend(["--age", r.as_str()]);
-        }
-        args.push(case.file);
-        let run = env.enseal(&args);
-        assert_eq!(run.status, case.code, "{}: {}", case.name, run.stderr);
-        assert!(
-            run.stderr.contains(case.stderr_has),
-            "{}: {}",
-            case.name,
-            run.stderr
-        );
-        assert!(
-            !run.stderr.contains("panicked"),
-            "{}: {}",
-            case.name,
-            run.stderr
-        );
-        assert!(
-            !leaked(&run.stderr) && !leaked(&run.stdout_str()),
-            "{}: plaintext leaked",
-            case.name
-        );
-        assert!(run.stdout.is_empty(), "{}: stdout not empty", case.name);
-        let first = run.stderr.lines().next().unwrap_or_default();
-        assert!(
-            first.starts_with("enseal: "),
-            "{}: {}",
-            case.name,
-            run.stderr
-        );
-        if case.name != "missing file"
-            && !case
-                .args
-                .iter()
-                .any(|a| a.starts_with("--decryption") || *a == "[a]")
-        {
-            assert!(
-                run.stderr.contains(case.file) || case.code == 8 || case.name == "bad recipient",
-                "{}: file not named: {}",
-                case.name,
-                run.stderr
-            );
-        }
-        assert_eq!(
-            std::fs::read(&path).ok(),
-            before,
-            "{}: file changed",
-            case.name
-        );
+    let path = case.file.map(|f| env.work().join(f));
+    let before = path.as_ref().and_then(|p| std::fs::read(p).ok());
+    let listing = env.listing();
+    let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+    let run = match &case.stdin {
+        Some(input) => env.enseal_stdin(&args, input),
+        None => env.enseal(&args),
+    };
+    let mut problems = Vec::new();
+    if run.status != case.code {
+        problems.push(format!("exit {} (expected {})", run.status, case.code));
+    }
+    if !run.stderr.contains(case.stderr_has) {
+        problems.push(format!("stderr lacks {:?}", case.stderr_has));
+    }
+    if !run.stderr.starts_with("enseal: ") {
+        problems.push("stderr does not start with `enseal: `".into());
+    }
+    if run.stderr.lines().count() > 2 && !run.stderr.contains("regex parse error") {
+        problems.push("more than an error line and a hint".into());
+    }
+    if case.names_file && !run.stderr.contains(case.file.unwrap_or("<stdin>")) {
+        problems.push("the file is not named".into());
+    }
+    if run.stderr.contains("panicked") || run.status == 101 {
+        problems.push("panic".into());
+    }
+    if !run.stdout.is_empty() {
+        problems.push("stdout not empty".into());
+    }
+    if PLAINTEXT.iter().any(|s| run.stderr.contains(s)) {
+        problems.push("plaintext in stderr".into());
+    }
+    if path.as_ref().and_then(|p| std::fs::read(p).ok()) != before {
+        problems.push("the file changed".into());
+    }
+    if env.listing() != listing {
+        problems.push(format!("files appeared: {:?}", env.listing()));
+    }
+    // The same input and arguments through the real sops.
+    let theirs = match &case.stdin {
+        Some(input) => env.sops_stdin(&args, input),
+        None => env.sops(&args),
+    };
+    let (sops_code, why) = match case.sops {
+        Sops::Same => (case.code, "the same code as enseal"),
+        Sops::Differs(code, why) => (code, why),
+    };
+    if theirs.status != sops_code {
+        problems.push(format!(
+            "sops exits {} (expected {sops_code}: {why}): {}",
+            theirs.status,
+            theirs.stderr.lines().next().unwrap_or_default()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\n    stderr: {}",
+            problems.join("; "),
+            run.stderr.trim()
+        ))
     }
 }
 
 #[test]
-fn wrong_key_and_unreadable_key_file() {
-    let mut env = Env::new();
+fn keys_that_cannot_open_the_file() {
+    let mut env = TestEnv::new();
     let (_, r) = env.age_identity("k.txt");
     let (other, _) = env.age_identity("other.txt");
     env.write("s.yaml", "a: secret-value-2\n");
     let enc = env.enseal(&["encrypt", "--age", &r, "s.yaml"]).ok();
     env.write("s.enc.yaml", &enc.stdout);
+    let check = |env: &TestEnv, what: &str, names: &str| {
+        let run = env.enseal(&["decrypt", "s.enc.yaml"]);
+        assert_eq!(run.status, 128, "{what}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("enseal: ") && run.stderr.contains("s.enc.yaml"),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("Group 0: FAILED"),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(names),
+            "{what}: {names} not named: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{what}");
+        assert!(!run.stderr.contains("secret-value-2"), "{what}");
+        assert!(!run.stderr.contains("panicked"), "{what}");
+        assert_eq!(
+            env.sops(&["decrypt", "s.enc.yaml"]).status,
+            128,
+            "{what}: sops"
+        );
+    };
 
     env.use_age_key(&other);
-    let run = env.enseal(&["decrypt", "s.enc.yaml"]);
-    assert_eq!(run.status, 128, "{}", run.stderr);
-    assert!(run.stderr.contains("s.enc.yaml") && run.stderr.contains("Group 0: FAILED"));
-    assert!(run.stdout.is_empty() && !run.stderr.contains("secret-value-2"));
+    check(&env, "wrong key", &r);
 
-    env.set(
-        "SOPS_AGE_KEY_FILE",
-        env.dir.path().join("missing.txt").display().to_string(),
-    );
-    let run = env.enseal(&["decrypt", "s.enc.yaml"]);
-    assert_eq!(run.status, 128);
-    assert!(run.stderr.contains("missing.txt"), "{}", run.stderr);
+    let missing = env.dir.path().join("missing-keys.txt");
+    env.use_age_key(&missing);
+    check(&env, "missing key file", "missing-keys.txt");
 
-    // A key file that cannot be read (as root every file is readable: then use a directory).
-    let unreadable = env.dir.path().join("unreadable-key");
-    std::fs::create_dir(&unreadable).unwrap();
-    env.set("SOPS_AGE_KEY_FILE", unreadable.display().to_string());
-    let run = env.enseal(&["decrypt", "s.enc.yaml"]);
-    assert_eq!(run.status, 128, "{}", run.stderr);
-    assert!(run.stderr.contains("unreadable-key"), "{}", run.stderr);
-    assert!(!run.stderr.contains("panicked"));
+    // A directory where the key file should be: unreadable for everyone, root included.
+    let dir = env.dir.path().join("key-dir");
+    std::fs::create_dir(&dir).unwrap();
+    env.use_age_key(&dir);
+    check(&env, "key file is a directory", "key-dir");
+
+    // A key file with mode 000. Root reads it anyway, so this case only runs when the
+    // file really is unreadable to us.
+    let (locked, _) = env.age_identity("locked.txt");
+    chmod(&locked, 0o000);
+    if std::fs::read(&locked).is_ok() {
+        eprintln!("keys_that_cannot_open_the_file: running as root, the mode 000 case is skipped");
+    } else {
+        env.use_age_key(&locked);
+        check(&env, "key file mode 000", "locked.txt");
+    }
+    chmod(&locked, 0o600);
+
+    // Not a key at all.
+    let junk = env.dir.path().join("junk-keys.txt");
+    std::fs::write(&junk, "this is not an age identity\n").unwrap();
+    env.use_age_key(&junk);
+    check(&env, "key file without a key", "junk-keys.txt");
 }
 
 #[test]
 fn garbage_never_panics() {
-    let env = Env::new();
-    let samples: [&[u8]; 8] = [
+    let env = TestEnv::new();
+    let samples: [&[u8]; 10] = [
         b"\xff\xfe\x00garbage",
         b"sops:\n  version: 1\n",
         b"a: &x [*x]\n",
@@ -351,29 +379,33 @@ fn garbage_never_panics() {
         b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
         b"key: \"unterminated\n",
         b"- - - - - - -\n",
+        b"sops_version=3.11.0\nsops_mac=ENC[\n",
+        b"[sops]\nversion = 3.11.0\nmac = x\nlastmodified = yesterday\n",
     ];
-    for (i, s) in samples.iter().enumerate() {
-        for ext in ["yaml", "json", "env", "ini"] {
+    let deep = "[".repeat(100_000);
+    let mut failures = Vec::new();
+    for (i, s) in samples.iter().copied().chain([deep.as_bytes()]).enumerate() {
+        for ext in ["yaml", "json", "env", "ini", "bin"] {
             let name = format!("g{i}.{ext}");
             env.write(&name, s);
-            for cmd in ["decrypt", "encrypt"] {
-                let run = env.enseal(&[
-                    cmd,
+            for args in [
+                vec!["decrypt", name.as_str()],
+                vec![
+                    "encrypt",
                     "--age",
                     "age1f7788xkydpvc7s9wkfd90vxmz6h8cvkjp8x7etqud0jw34e0setqmmmsal",
-                    &name,
-                ]);
-                if cmd == "decrypt" {
-                    let run = env.enseal(&[cmd, &name]);
-                    assert_ne!(run.status, 0, "{name}");
-                    assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+                    name.as_str(),
+                ],
+            ] {
+                let run = env.enseal(&args);
+                if run.stderr.contains("panicked") || run.status == 101 || run.status < 0 {
+                    failures.push(format!("{args:?}: exit {}: {}", run.status, run.stderr));
                 }
-                assert!(
-                    !run.stderr.contains("panicked"),
-                    "{name} {cmd}: {}",
-                    run.stderr
-                );
+                if args[0] == "decrypt" && run.status == 0 {
+                    failures.push(format!("{args:?}: garbage decrypted"));
+                }
             }
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,177 +1,378 @@
 //! Interoperability with the real sops 3.11: what enseal encrypts, sops decrypts to the
 //! same bytes enseal prints, and the reverse, over fixed cases and random documents.
+//!
+//! The random documents come from a fixed seed, so a CI failure reproduces with a plain
+//! `cargo test`; `PROPTEST_RNG_SEED=<u64>` explores other documents.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use enseal::document::{Comment, Document, Entry, Scalar, Value};
 use enseal::format::{self, EmitOptions, Format};
 use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, RngSeed, TestCaseError, TestRunner};
 
-use crate::common::{shared, Env};
+use crate::common::{generated, show, TestEnv};
 
-/// Encrypts `name` with both tools (extra args for each), decrypts every result with both,
-/// and checks all four plaintexts are the same bytes. Returns that plaintext.
-fn both_ways(env: &Env, name: &str, enseal_args: &[&str], sops_args: &[&str]) -> Vec<u8> {
+/// The four plaintexts of one input: each tool decrypting each tool's encryption.
+struct Four {
+    /// sops decrypting enseal's file.
+    sops_of_enseal: Vec<u8>,
+    /// enseal decrypting enseal's file.
+    enseal_of_enseal: Vec<u8>,
+    /// sops decrypting sops' file: the sops normalisation of the input.
+    sops_of_sops: Vec<u8>,
+    /// enseal decrypting sops' file.
+    enseal_of_sops: Vec<u8>,
+}
+
+/// Encrypts `name` with both tools (`eargs` for enseal, `sargs` for sops), writing
+/// `<stem>.by-enseal.<ext>` and `<stem>.by-sops.<ext>`, and decrypts both with both.
+/// `Err` when sops refuses to encrypt the input (its stderr).
+fn four_ways(env: &TestEnv, name: &str, eargs: &[&str], sargs: &[&str]) -> Result<Four, String> {
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "bin"));
     let by_enseal = format!("{stem}.by-enseal.{ext}");
     let by_sops = format!("{stem}.by-sops.{ext}");
 
-    let mut args = vec!["encrypt"];
-    args.extend_from_slice(enseal_args);
-    args.push(name);
-    let enc = env.enseal(&args).ok();
+    let enc = env.sops(&[&["encrypt"], sargs, &[name]].concat());
+    if enc.status != 0 {
+        return Err(enc.stderr);
+    }
+    env.write(&by_sops, &enc.stdout);
+    let enc = env.enseal(&[&["encrypt"], eargs, &[name]].concat());
+    assert_eq!(
+        enc.status, 0,
+        "{name}: sops encrypts it, enseal does not: {}",
+        enc.stderr
+    );
     env.write(&by_enseal, &enc.stdout);
 
-    let mut args = vec!["encrypt"];
-    args.extend_from_slice(sops_args);
-    args.push(name);
-    let enc = env.sops(&args).ok();
-    env.write(&by_sops, &enc.stdout);
+    let dec = |tool: &str, file: &str| {
+        let run = if tool == "sops" {
+            env.sops(&["decrypt", file])
+        } else {
+            env.enseal(&["decrypt", file])
+        };
+        assert_eq!(
+            run.status,
+            0,
+            "{tool} cannot decrypt {file}: {}\n{}",
+            run.stderr,
+            show(&env.read(file))
+        );
+        run.stdout
+    };
+    Ok(Four {
+        sops_of_enseal: dec("sops", &by_enseal),
+        enseal_of_enseal: dec("enseal", &by_enseal),
+        sops_of_sops: dec("sops", &by_sops),
+        enseal_of_sops: dec("enseal", &by_sops),
+    })
+}
 
-    let a = env.sops(&["decrypt", &by_enseal]).ok().stdout;
-    let b = env.enseal(&["decrypt", &by_enseal]).ok().stdout;
-    let c = env.sops(&["decrypt", &by_sops]).ok().stdout;
-    let d = env.enseal(&["decrypt", &by_sops]).ok().stdout;
-    let show = |x: &[u8]| String::from_utf8_lossy(x).into_owned();
-    assert!(
-        a == b,
-        "{name}: sops and enseal disagree on enseal's file:\n{}\n---\n{}",
-        show(&a),
-        show(&b)
-    );
-    assert!(
-        c == d,
-        "{name}: sops and enseal disagree on sops' file:\n{}\n---\n{}",
-        show(&c),
-        show(&d)
-    );
-    assert!(
-        a == c,
-        "{name}: the two encryptions decrypt differently:\n{}\n---\n{}",
-        show(&a),
-        show(&c)
-    );
-    a
+impl Four {
+    /// All four plaintexts must be the same bytes.
+    #[track_caller]
+    fn assert_all_equal(&self, what: &str) {
+        let pairs = [
+            ("sops(enseal file)", &self.sops_of_enseal),
+            ("enseal(enseal file)", &self.enseal_of_enseal),
+            ("enseal(sops file)", &self.enseal_of_sops),
+        ];
+        for (label, out) in pairs {
+            assert!(
+                *out == self.sops_of_sops,
+                "{what}: {label} differs from sops(sops file)\n--- {label} ---\n{}\n--- sops(sops file) ---\n{}",
+                show(out),
+                show(&self.sops_of_sops)
+            );
+        }
+    }
+}
+
+/// [`four_ways`] where sops must accept the input and all four plaintexts must agree.
+fn both_ways(env: &TestEnv, name: &str, eargs: &[&str], sargs: &[&str]) -> Vec<u8> {
+    let four = four_ways(env, name, eargs, sargs)
+        .unwrap_or_else(|e| panic!("{name}: sops cannot encrypt it: {e}"));
+    four.assert_all_equal(name);
+    four.sops_of_sops
 }
 
 fn input(name: &str) -> Vec<u8> {
-    std::fs::read(shared().join("sops-generated/input").join(name)).unwrap()
+    std::fs::read(generated().join("input").join(name)).unwrap()
 }
+
+const INPUTS: [&str; 7] = [
+    "basic.yaml",
+    "edge.yaml",
+    "multidoc.yaml",
+    "basic.json",
+    "basic.env",
+    "basic.ini",
+    "basic.bin",
+];
 
 #[test]
 fn every_format_one_recipient() {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
+    let (env, r) = TestEnv::with_age_key();
+    for name in INPUTS {
+        env.write(name, input(name));
+        let plain = both_ways(&env, name, &["--age", &r], &["--age", &r]);
+        // The normalised plaintext is what the corpus says sops prints.
+        let expected = format!(
+            "expected/{}.a-age.dec.{}",
+            name.split('.').next().unwrap(),
+            name.rsplit('.').next().unwrap()
+        );
+        assert!(
+            plain == std::fs::read(generated().join(expected)).unwrap(),
+            "{name}: not the corpus' expected output"
+        );
+        let enc =
+            String::from_utf8_lossy(&env.read(&name.replace('.', ".by-enseal."))).into_owned();
+        assert!(enc.contains(&r) && enc.contains("3.11.0"), "{name}: {enc}");
+    }
+}
+
+/// An encrypted file with everything random or time-dependent masked: each `ENC[...]`
+/// becomes its type and data length, armored age/PGP blocks and timestamps become
+/// placeholders. For INI the `[sops]` section's lines are sorted (Go writes them in
+/// random order, sops-format §12).
+fn masked(bytes: &[u8], ini: bool) -> String {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let enc = regex::Regex::new(
+        r"ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:([a-z]*)\]",
+    )
+    .unwrap();
+    let text = enc.replace_all(&text, |c: &regex::Captures| {
+        format!("ENC[<{} bytes>,type:{}]", c[1].len(), &c[2])
+    });
+    let armor =
+        regex::Regex::new(r"(?s)-----BEGIN (AGE ENCRYPTED FILE|PGP MESSAGE)-----.*?-----END (AGE ENCRYPTED FILE|PGP MESSAGE)-----")
+            .unwrap();
+    let text = armor.replace_all(&text, "<ARMOR>");
+    let time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
+    let text = time.replace_all(&text, "<TIME>").into_owned();
+    if !ini {
+        return text;
+    }
+    let (data, sops) = text.split_at(text.find("[sops]").unwrap());
+    let mut lines: Vec<&str> = sops.lines().collect();
+    lines.sort_unstable();
+    format!("{data}{}", lines.join("\n"))
+}
+
+/// The writer side of byte compatibility: enseal's encrypted file is laid out exactly as
+/// sops' (same metadata fields in the same order, same quoting and indentation, same
+/// value types and lengths), with only random and time-dependent parts differing.
+#[test]
+fn encrypted_files_are_laid_out_like_sops() {
+    let (mut env, r) = TestEnv::with_age_key();
+    let mut failures = Vec::new();
+    let mut compare = |env: &TestEnv, name: &str, args: &[&str], label: &str| {
+        let all = [&["encrypt"], args, &[name]].concat();
+        let ours = env.enseal(&all).ok().stdout;
+        let theirs = env.sops(&all).ok().stdout;
+        let ini = name.ends_with(".ini");
+        let (a, b) = (masked(&ours, ini), masked(&theirs, ini));
+        // The masks only hide what is random: the structure is all still there.
+        assert!(
+            a.contains("<TIME>") && a.contains("<ARMOR>") && a.contains(",type:str]"),
+            "{label} {name}: nothing left to compare:\n{a}"
+        );
+        if a != b {
+            failures.push(format!(
+                "{label} {name}:\n--- enseal ---\n{a}\n--- sops ---\n{b}"
+            ));
+        }
+    };
+    for name in INPUTS {
+        env.write(name, input(name));
+        compare(&env, name, &["--age", &r], "one age key");
+    }
+    let (_, r2) = env.age_identity("second.txt");
+    let two = format!("{r},{r2}");
+    compare(&env, "basic.json", &["--age", &two], "two age keys");
+    compare(
+        &env,
+        "basic.yaml",
+        &["--age", &r, "--encrypted-regex", "^pass"],
+        "encrypted_regex",
+    );
+    env.gpg_import(&generated().join("keys/pgp-secret.asc"));
+    let fp = std::fs::read_to_string(generated().join("keys/pgp-fingerprint.txt")).unwrap();
+    compare(
+        &env,
+        "basic.env",
+        &["--pgp", fp.trim(), "--age", &r],
+        "pgp + age",
+    );
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - shamir_threshold: 2\n    mac_only_encrypted: true\n    key_groups:\n      - age: [{r}]\n      - age: [{r2}]\n        pgp: [{}]\n", fp.trim()),
+    );
+    for name in ["basic.yaml", "basic.json", "basic.env", "basic.ini"] {
+        compare(&env, name, &[], "key groups + mac_only_encrypted");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn three_recipients_each_can_decrypt() {
+    let mut env = TestEnv::new();
+    let ids: Vec<_> = (0..3)
+        .map(|i| env.age_identity(&format!("k{i}.txt")))
+        .collect();
+    let all = ids
+        .iter()
+        .map(|(_, r)| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     for name in [
         "basic.yaml",
-        "edge.yaml",
-        "multidoc.yaml",
         "basic.json",
         "basic.env",
         "basic.ini",
         "basic.bin",
     ] {
         env.write(name, input(name));
-        both_ways(&env, name, &["--age", &r], &["--age", &r]);
+        env.use_age_key(&ids[0].0);
+        let plain = both_ways(&env, name, &["--age", &all], &["--age", &all]);
+        let by_enseal = name.replace('.', ".by-enseal.");
+        let by_sops = name.replace('.', ".by-sops.");
+        let text = String::from_utf8_lossy(&env.read(&by_enseal)).into_owned();
+        for (_, r) in &ids {
+            assert!(text.contains(r.as_str()), "{name}: recipient {r} missing");
+        }
+        // Every identity alone opens both files, with both tools.
+        for (key, _) in &ids[1..] {
+            env.use_age_key(key);
+            for file in [&by_enseal, &by_sops] {
+                assert!(env.sops(&["decrypt", file]).ok().stdout == plain, "{file}");
+                assert!(
+                    env.enseal(&["decrypt", file]).ok().stdout == plain,
+                    "{file}"
+                );
+            }
+        }
     }
-}
-
-#[test]
-fn three_recipients_each_can_decrypt() {
-    let mut env = Env::new();
-    let ids: Vec<_> = (0..3)
-        .map(|i| env.age_identity(&format!("k{i}.txt")))
-        .collect();
-    let all = ids
-        .iter()
-        .map(|(_, r)| r.clone())
-        .collect::<Vec<_>>()
-        .join(",");
-    env.write("s.yaml", input("basic.yaml"));
-    let enc = env.enseal(&["encrypt", "--age", &all, "s.yaml"]).ok();
-    env.write("s.enc.yaml", &enc.stdout);
-    let text = enc.stdout_str();
-    for (_, r) in &ids {
-        assert!(text.contains(r.as_str()));
-    }
-    let mut outputs = Vec::new();
-    for (key, _) in &ids {
-        env.use_age_key(key);
-        outputs.push(env.sops(&["decrypt", "s.enc.yaml"]).ok().stdout);
-        outputs.push(env.enseal(&["decrypt", "s.enc.yaml"]).ok().stdout);
-    }
-    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
-    env.use_age_key(&ids[2].0);
-    both_ways(&env, "s.yaml", &["--age", &all], &["--age", &all]);
 }
 
 #[test]
 fn ssh_ed25519_recipient() {
-    let mut env = Env::new();
+    let mut env = TestEnv::new();
     let key = env.dir.path().join("id_ed25519");
     let st = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "enseal-test", "-f"])
         .arg(&key)
+        .stdin(std::process::Stdio::null())
         .status()
-        .expect("ssh-keygen is needed (scripts/setup-test-deps.sh installs openssh-client)");
+        .expect(
+            "ssh-keygen is needed: run `bash scripts/setup-test-deps.sh` (installs openssh-client)",
+        );
     assert!(st.success());
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let public = public.trim();
+    assert!(public.starts_with("ssh-ed25519 "));
     env.set("SOPS_AGE_SSH_PRIVATE_KEY_FILE", key.display().to_string());
-    env.write("s.json", input("basic.json"));
-    both_ways(&env, "s.json", &["--age", public], &["--age", public]);
+    for name in ["basic.json", "basic.yaml"] {
+        env.write(name, input(name));
+        both_ways(&env, name, &["--age", public], &["--age", public]);
+        let enc =
+            String::from_utf8_lossy(&env.read(&name.replace('.', ".by-enseal."))).into_owned();
+        assert!(enc.contains("ssh-ed25519"), "{enc}");
+    }
 }
 
 #[test]
-fn selectors_and_mac_only() {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
-    env.write("a.yaml", input("basic.yaml"));
-    let out = both_ways(
-        &env,
-        "a.yaml",
-        &["--age", &r, "--encrypted-regex", "^(password|key)$"],
-        &["--age", &r, "--encrypted-regex", "^(password|key)$"],
-    );
-    assert!(!out.is_empty());
-    let enc = std::fs::read_to_string(env.work().join("a.by-enseal.yaml")).unwrap();
-    assert!(
-        enc.contains("string: hello world"),
-        "unselected values stay clear"
-    );
-    assert!(enc.contains("encrypted_regex: ^(password|key)$"));
+fn pgp_recipient_through_gpg() {
+    let mut env = TestEnv::new();
+    env.gpg_import(&generated().join("keys/pgp-secret.asc"));
+    let fp = std::fs::read_to_string(generated().join("keys/pgp-fingerprint.txt")).unwrap();
+    let fp = fp.trim();
+    for name in ["basic.yaml", "basic.env"] {
+        env.write(name, input(name));
+        both_ways(&env, name, &["--pgp", fp], &["--pgp", fp]);
+        let enc =
+            String::from_utf8_lossy(&env.read(&name.replace('.', ".by-enseal."))).into_owned();
+        assert!(
+            enc.contains(fp) && enc.contains("BEGIN PGP MESSAGE"),
+            "{enc}"
+        );
+    }
+}
 
-    env.write("b.json", input("basic.json"));
-    both_ways(
-        &env,
-        "b.json",
-        &["--age", &r, "--unencrypted-suffix", "_unencrypted"],
-        &["--age", &r, "--unencrypted-suffix", "_unencrypted"],
-    );
+#[test]
+fn selectors() {
+    let (env, r) = TestEnv::with_age_key();
+    for (name, flag, value, clear) in [
+        (
+            "basic.yaml",
+            "--encrypted-regex",
+            "^(password|key)$",
+            "string: hello world",
+        ),
+        (
+            "basic.json",
+            "--unencrypted-suffix",
+            "_unencrypted",
+            "\"visible-in-clear\"",
+        ),
+        ("basic.yaml", "--encrypted-suffix", "word", "int: 42"),
+        (
+            "basic.ini",
+            "--unencrypted-regex",
+            "^host$",
+            "db.example.com",
+        ),
+    ] {
+        env.write(name, input(name));
+        let args = ["--age", &r, flag, value];
+        both_ways(&env, name, &args, &args);
+        let enc =
+            String::from_utf8_lossy(&env.read(&name.replace('.', ".by-enseal."))).into_owned();
+        assert!(
+            enc.contains(clear),
+            "{flag}: {clear:?} should stay clear:\n{enc}"
+        );
+        let field = flag.trim_start_matches("--").replace('-', "_");
+        assert!(enc.contains(&field), "{flag}: not recorded in metadata");
+    }
+}
 
-    // mac_only_encrypted only works through .sops.yaml for sops subcommands.
+#[test]
+fn mac_only_encrypted_via_creation_rule() {
+    // sops' subcommands ignore --mac-only-encrypted: only .sops.yaml sets it for both tools.
+    let (env, r) = TestEnv::with_age_key();
     env.write(
         ".sops.yaml",
         format!("creation_rules:\n  - age: {r}\n    mac_only_encrypted: true\n"),
     );
-    env.write("c.env", input("basic.env"));
-    both_ways(&env, "c.env", &[], &[]);
-    let enc = std::fs::read_to_string(env.work().join("c.by-enseal.env")).unwrap();
-    assert!(enc.contains("sops_mac_only_encrypted=true"));
-    // A clear value may change without breaking the MAC.
-    let edited = enc.replace(
-        "PASSWORD_unencrypted=visible-in-clear",
-        "PASSWORD_unencrypted=changed",
-    );
-    env.write("c.edited.env", edited);
-    let ours = env.enseal(&["decrypt", "c.edited.env"]).ok().stdout;
-    let theirs = env.sops(&["decrypt", "c.edited.env"]).ok().stdout;
-    assert!(ours == theirs);
+    for (name, marker) in [
+        ("basic.env", "sops_mac_only_encrypted=true"),
+        ("basic.yaml", "mac_only_encrypted: true"),
+    ] {
+        env.write(name, input(name));
+        both_ways(&env, name, &[], &[]);
+        for by in ["by-enseal", "by-sops"] {
+            let file = name.replace('.', &format!(".{by}."));
+            let enc = String::from_utf8_lossy(&env.read(&file)).into_owned();
+            assert!(enc.contains(marker), "{file}");
+            // A clear value may change without breaking the MAC, for both tools.
+            let edited = enc.replacen("visible-in-clear", "changed-in-clear", 1);
+            assert_ne!(edited, enc);
+            let edited_name = format!("edited.{}", name.rsplit('.').next().unwrap());
+            env.write(&edited_name, edited);
+            let ours = env.enseal(&["decrypt", &edited_name]).ok().stdout;
+            let theirs = env.sops(&["decrypt", &edited_name]).ok().stdout;
+            assert!(ours == theirs, "{file}");
+            assert!(String::from_utf8_lossy(&ours).contains("changed-in-clear"));
+        }
+    }
 }
 
 #[test]
-fn creation_rules_and_key_groups() {
-    let mut env = Env::new();
+fn creation_rules_with_path_regex_and_key_groups() {
+    let mut env = TestEnv::new();
     let (k1, r1) = env.age_identity("k1.txt");
     let (k2, r2) = env.age_identity("k2.txt");
     let both = env.dir.path().join("both.txt");
@@ -184,25 +385,134 @@ fn creation_rules_and_key_groups() {
         ),
     );
     env.use_age_key(&both);
-    env.write("prod/s.ini", input("basic.ini"));
-    both_ways(&env, "prod/s.ini", &[], &[]);
-    let enc = std::fs::read_to_string(env.work().join("prod/s.by-enseal.ini")).unwrap();
+    for name in ["prod/s.ini", "prod/s.yaml", "prod/s.json"] {
+        let base = format!("basic.{}", name.rsplit('.').next().unwrap());
+        env.write(name, input(&base));
+        both_ways(&env, name, &[], &[]);
+    }
+    let enc = String::from_utf8_lossy(&env.read("prod/s.by-enseal.ini")).into_owned();
     assert!(enc.contains("shamir_threshold") && enc.contains("key_groups__list_1"));
-    // One group alone is not enough.
+    let enc = String::from_utf8_lossy(&env.read("prod/s.by-enseal.yaml")).into_owned();
+    assert!(enc.contains("shamir_threshold: 2") && enc.contains("key_groups:"));
+    assert!(
+        !enc.contains("encrypted_regex"),
+        "the first rule has no selector"
+    );
+    // One group alone is not enough, for either tool, on either tool's file.
     env.use_age_key(&k1);
-    assert_eq!(env.enseal(&["decrypt", "prod/s.by-enseal.ini"]).status, 128);
-    assert_ne!(env.sops(&["decrypt", "prod/s.by-enseal.ini"]).status, 0);
+    for file in ["prod/s.by-enseal.ini", "prod/s.by-sops.ini"] {
+        let run = env.enseal(&["decrypt", file]);
+        assert_eq!(run.status, 128, "{file}: {}", run.stderr);
+        assert!(run.stderr.contains("Group 1: FAILED"), "{}", run.stderr);
+        assert_eq!(env.sops(&["decrypt", file]).status, 128, "{file}");
+    }
 
+    // Run from a subdirectory: both tools find the config above the cwd and match the
+    // path relative to the config's directory (prod/s2.yaml).
+    env.use_age_key(&both);
+    env.write("prod/s2.yaml", input("basic.yaml"));
+    env.cd(Some("prod"));
+    let ours = env.enseal(&["encrypt", "s2.yaml"]).ok().stdout;
+    let theirs = env.sops(&["encrypt", "s2.yaml"]).ok().stdout;
+    env.cd(None);
+    for enc in [&ours, &theirs] {
+        let text = String::from_utf8_lossy(enc);
+        assert!(
+            text.contains("shamir_threshold: 2") && text.contains(&r2),
+            "{text}"
+        );
+    }
+    env.write("prod/s2.by-enseal.yaml", &ours);
+    env.write("prod/s2.by-sops.yaml", &theirs);
+    let reference = env.sops(&["decrypt", "prod/s2.by-sops.yaml"]).ok().stdout;
+    assert!(env.sops(&["decrypt", "prod/s2.by-enseal.yaml"]).ok().stdout == reference);
+    assert!(
+        env.enseal(&["decrypt", "prod/s2.by-enseal.yaml"])
+            .ok()
+            .stdout
+            == reference
+    );
+    assert!(env.enseal(&["decrypt", "prod/s2.by-sops.yaml"]).ok().stdout == reference);
+
+    // The second rule: one key, a selector.
     env.use_age_key(&k1);
     env.write("dev.yaml", input("basic.yaml"));
     both_ways(&env, "dev.yaml", &[], &[]);
-    let enc = std::fs::read_to_string(env.work().join("dev.by-enseal.yaml")).unwrap();
+    let enc = String::from_utf8_lossy(&env.read("dev.by-enseal.yaml")).into_owned();
     assert!(enc.contains("encrypted_regex: ^password$"));
-    assert!(!enc.contains(&r2));
-    // A config with rules that match nothing is an error for both tools.
-    env.write("other.json", "{}");
-    assert_ne!(env.enseal(&["encrypt", "other.json"]).status, 0);
-    assert_ne!(env.sops(&["encrypt", "other.json"]).status, 0);
+    assert!(enc.contains(&r1) && !enc.contains(&r2));
+    assert!(enc.contains("string: hello world"));
+
+    // A config whose rules match nothing is an error for both tools, even with --age.
+    env.write("other.json", "{\"a\": 1}");
+    let ours = env.enseal(&["encrypt", "other.json"]);
+    let theirs = env.sops(&["encrypt", "other.json"]);
+    assert_eq!(ours.status, theirs.status, "{}", ours.stderr);
+    assert_ne!(ours.status, 0);
+    assert!(ours.stdout.is_empty());
+}
+
+#[test]
+fn output_type_on_encrypt() {
+    // Encrypting YAML into a JSON file (and a flat file into YAML), then decrypting it.
+    let (env, r) = TestEnv::with_age_key();
+    for (name, out, ext) in [
+        ("basic.yaml", "json", "json"),
+        ("basic.env", "yaml", "yaml"),
+    ] {
+        env.write(name, input(name));
+        let args = ["encrypt", "--age", &r, "--output-type", out, name];
+        let target_e = format!("conv.by-enseal.{ext}");
+        let target_s = format!("conv.by-sops.{ext}");
+        env.write(&target_e, env.enseal(&args).ok().stdout);
+        env.write(&target_s, env.sops(&args).ok().stdout);
+        let outs = [
+            env.sops(&["decrypt", &target_e]).ok().stdout,
+            env.enseal(&["decrypt", &target_e]).ok().stdout,
+            env.enseal(&["decrypt", &target_s]).ok().stdout,
+        ];
+        let reference = env.sops(&["decrypt", &target_s]).ok().stdout;
+        for o in outs {
+            assert!(
+                o == reference,
+                "{name} -> {out}:\n{}\n---\n{}",
+                show(&o),
+                show(&reference)
+            );
+        }
+    }
+}
+
+#[test]
+fn stdin_with_filename_override() {
+    let (env, r) = TestEnv::with_age_key();
+    for (name, plain) in [
+        ("x.env", &b"A=1\n#c\nB=two words\n"[..]),
+        ("x.yaml", b"a: 1\n# c\nb: [x, y]\n"),
+        ("x.json", b"{\"a\": {\"b\": [1, \"two\"]}}"),
+    ] {
+        let args = ["encrypt", "--age", &r, "--filename-override", name];
+        let ours = env.enseal_stdin(&args, plain).ok();
+        let theirs = env.sops_stdin(&args, plain).ok();
+        let ext = name.rsplit('.').next().unwrap();
+        env.write(&format!("e.{ext}"), &ours.stdout);
+        env.write(&format!("s.{ext}"), &theirs.stdout);
+        let reference = env.sops(&["decrypt", &format!("s.{ext}")]).ok().stdout;
+        for (tool, file) in [("sops", "e"), ("enseal", "e"), ("enseal", "s")] {
+            let f = format!("{file}.{ext}");
+            let out = if tool == "sops" {
+                env.sops(&["decrypt", &f]).ok().stdout
+            } else {
+                env.enseal(&["decrypt", &f]).ok().stdout
+            };
+            assert!(out == reference, "{name}: {tool} on {f}");
+        }
+        // Decrypting from stdin too.
+        let dec = env
+            .enseal_stdin(&["decrypt", "--filename-override", name], &ours.stdout)
+            .ok();
+        assert!(dec.stdout == reference, "{name}: decrypt from stdin");
+    }
 }
 
 // ---------------------------------------------------------------- random documents
@@ -222,19 +532,27 @@ fn text() -> impl Strategy<Value = String> {
         "\\PC{0,12}",
         "[a-z ]{0,8}\n[a-z ]{0,8}\n?",
         Just(String::new()),
-        "(yes|no|on|null|true|~|0x1F|1e3|2024-01-02|- x|a: b|#c| lead|trail )",
+        "(yes|no|on|null|true|~|0x1F|1e3|2024-01-02|- x|a: b|#c| lead|trail |<&>|\t|\"q\"|'s')",
     ]
 }
 
 fn scalar(json: bool) -> BoxedStrategy<Value> {
     let float = if json {
-        (-1e25f64..1e25).boxed()
+        prop_oneof![(-1e25f64..1e25), Just(0.5), Just(-0.0), Just(1e21)].boxed()
     } else {
-        prop_oneof![(-1e25f64..1e25), Just(f64::INFINITY), Just(1e-7), Just(0.5)].boxed()
+        prop_oneof![
+            (-1e25f64..1e25),
+            Just(f64::INFINITY),
+            Just(1e-7),
+            Just(0.5),
+            Just(1e21)
+        ]
+        .boxed()
     };
     prop_oneof![
         4 => text().prop_map(Value::str),
-        2 => any::<i64>().prop_map(|i| Value::Scalar(Scalar::Int(i))),
+        2 => prop_oneof![any::<i64>(), -1000i64..1000, Just(i64::MAX), Just(i64::MIN)]
+            .prop_map(|i| Value::Scalar(Scalar::Int(i))),
         1 => float.prop_map(|f| Value::Scalar(Scalar::Float(f))),
         1 => any::<bool>().prop_map(|b| Value::Scalar(Scalar::Bool(b))),
         1 => Just(Value::Null),
@@ -259,103 +577,295 @@ fn map_of(inner: BoxedStrategy<Value>, comments: bool) -> BoxedStrategy<Vec<Entr
     proptest::collection::vec(entry, 0..5)
         .prop_map(|entries| {
             let mut seen = std::collections::HashSet::new();
-            let mut out: Vec<Entry> = entries
+            let mut after_collection = false;
+            entries
                 .into_iter()
                 .filter(|e| match e {
-                    Entry::Pair(k, _) => seen.insert(k.clone()),
-                    Entry::Comment(_) => true,
+                    Entry::Pair(k, v) => {
+                        after_collection = is_nested_collection(v);
+                        seen.insert(k.clone())
+                    }
+                    // Known gap (README, "Known issues"): yaml.v3 attaches a comment that
+                    // follows a nested list or map to that collection, enseal to the
+                    // enclosing map, so the comment's AAD differs and sops cannot decrypt
+                    // it in enseal's file. Left out until enseal places it as yaml.v3 does.
+                    Entry::Comment(_) => !after_collection,
                 })
-                .collect();
-            // sops bug: a comment ending a map right after a nested list or map is read back
-            // by yaml.v3 as part of that collection, so sops cannot decrypt its own output
-            // (it prints the ENC[...] text). enseal keeps it in the map; leave such documents out.
-            let last_pair = out.iter().rposition(|e| matches!(e, Entry::Pair(..)));
-            if let Some(i) = last_pair {
-                if let Entry::Pair(_, Value::Seq(v)) = &out[i] {
-                    if !v.is_empty() {
-                        out.truncate(i + 1);
-                    }
-                } else if let Entry::Pair(_, Value::Map(m)) = &out[i] {
-                    if !m.is_empty() {
-                        out.truncate(i + 1);
-                    }
-                }
-            }
-            out
+                .collect()
         })
         .boxed()
 }
 
+/// A non-empty list or map (written as a block, so a following comment is a foot comment).
+fn is_nested_collection(v: &Value) -> bool {
+    match v {
+        Value::Seq(items) => !items.is_empty(),
+        Value::Map(m) => !m.is_empty(),
+        _ => false,
+    }
+}
+
+/// A map with comments but no pair is written as `{}` by yaml.v3: leave its comments out.
+fn pairs_or_nothing(entries: Vec<Entry>) -> Vec<Entry> {
+    if entries.iter().any(|e| matches!(e, Entry::Pair(..))) {
+        entries
+    } else {
+        Vec::new()
+    }
+}
+
+fn seq_of(inner: BoxedStrategy<Value>, comments: bool) -> BoxedStrategy<Vec<Value>> {
+    // Comments inside lists stay out of the random documents: where a comment leads or ends
+    // a nested collection inside a list, enseal and yaml.v3 lay it out differently (README,
+    // "Known issues"). The fixtures cover ordinary list comments byte for byte.
+    let _ = comments;
+    let item = inner;
+    proptest::collection::vec(item, 0..4)
+        .prop_map(|items| {
+            // The same known gap as in `map_of`, for a comment after a nested item.
+            let mut after_collection = false;
+            let items: Vec<Value> = items
+                .into_iter()
+                .filter(|v| match v {
+                    Value::Comment(_) => !after_collection,
+                    other => {
+                        after_collection = is_nested_collection(other);
+                        true
+                    }
+                })
+                .collect();
+            // A list of comments only is the same known gap (they follow a `-` with no value).
+            if items.iter().all(|v| matches!(v, Value::Comment(_))) {
+                Vec::new()
+            } else {
+                items
+            }
+        })
+        .boxed()
+}
+
+fn has_pair(m: &[Entry]) -> bool {
+    m.iter().any(|e| matches!(e, Entry::Pair(..)))
+}
+
+/// YAML (with comments, 1 or 2 documents) or JSON documents.
 fn document(json: bool) -> BoxedStrategy<Document> {
     let comments = !json;
     let value = scalar(json).prop_recursive(3, 32, 5, move |inner| {
         prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Seq),
-            map_of(inner, comments).prop_map(Value::Map),
+            seq_of(inner.clone(), comments).prop_map(Value::Seq),
+            map_of(inner, comments).prop_map(|m| Value::Map(pairs_or_nothing(m))),
         ]
     });
-    map_of(value.boxed(), comments)
-        .prop_filter("at least one pair", |m| {
-            m.iter().any(|e| matches!(e, Entry::Pair(..)))
-        })
-        .prop_map(|m| Document { branches: vec![m] })
+    let branch = map_of(value.boxed(), comments).prop_filter("at least one pair", |m| has_pair(m));
+    let docs = if json { 1..2 } else { 1..3 };
+    proptest::collection::vec(branch, docs)
+        .prop_map(|branches| Document { branches })
         .boxed()
 }
 
-fn random_round_trip(format: Format, ext: &str, doc: &Document, env: &Env, recipient: &str) {
-    let bytes = format::emit(format, doc, None, &EmitOptions::default()).unwrap();
+/// Flat documents: dotenv (one map of strings, with comments) or INI (sections of strings).
+fn flat_document(ini: bool) -> BoxedStrategy<Document> {
+    let dotenv_key =
+        "[A-Za-z_][A-Za-z0-9_.]{0,10}".prop_filter("reserved", |k| !k.starts_with("sops"));
+    let value = prop_oneof![
+        "[ -~]{0,20}",
+        "\\PC{0,10}",
+        "[a-z]{0,5}\n[a-z]{0,5}",
+        Just(String::new())
+    ]
+    .prop_map(move |s| {
+        // INI values are trimmed and `;`/`#` start comments, '"' quotes: keep them plain.
+        if ini {
+            s.replace([';', '#', '"', '`', '\n', '\\', '='], "_")
+                .trim()
+                .to_string()
+        } else {
+            s
+        }
+    })
+    .prop_map(Value::str);
+    let pairs = proptest::collection::vec(
+        prop_oneof![
+            6 => (dotenv_key.clone(), value).prop_map(|(k, v)| Entry::Pair(k, v)),
+            1 => "[a-zA-Z0-9 ,.]{0,12}".prop_map(|c| Entry::Comment(Comment(format!(" {}", c.trim())))),
+        ],
+        1..6,
+    )
+    .prop_map(|entries| {
+        let mut seen = std::collections::HashSet::new();
+        entries
+            .into_iter()
+            .filter(|e| match e {
+                Entry::Pair(k, _) => seen.insert(k.clone()),
+                Entry::Comment(_) => true,
+            })
+            .collect::<Vec<_>>()
+    })
+    .prop_filter("at least one pair", |m| has_pair(m));
+    if ini {
+        let no_comments = pairs.prop_map(|m: Vec<Entry>| {
+            m.into_iter()
+                .filter(|e| matches!(e, Entry::Pair(..)))
+                .collect::<Vec<_>>()
+        });
+        proptest::collection::vec(("[a-z][a-z0-9_]{0,6}", no_comments), 1..3)
+            .prop_map(|sections| {
+                let mut seen = std::collections::HashSet::new();
+                let map = sections
+                    .into_iter()
+                    .filter(|(k, _)| seen.insert(k.clone()))
+                    .map(|(k, m)| Entry::Pair(k, Value::Map(m)))
+                    .collect();
+                Document {
+                    branches: vec![map],
+                }
+            })
+            .boxed()
+    } else {
+        pairs.prop_map(|m| Document { branches: vec![m] }).boxed()
+    }
+}
+
+/// Counts of what the random runs did, printed at the end of each run.
+#[derive(Default)]
+struct Stats {
+    compared: AtomicUsize,
+    sops_rejected: AtomicUsize,
+    sops_own_bug: AtomicUsize,
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// One random document through both tools in both directions.
+fn random_case(
+    env: &TestEnv,
+    r: &str,
+    format: Format,
+    ext: &str,
+    doc: &Document,
+    indent: Option<usize>,
+    stats: &Stats,
+) -> Result<(), TestCaseError> {
+    let bytes = format::emit(format, doc, None, &EmitOptions { indent })
+        .map_err(|e| TestCaseError::reject(format!("cannot emit: {e}")))?;
     let name = format!("doc.{ext}");
     env.write(&name, &bytes);
-    // Both tools must accept the input the same way; skip documents sops itself rejects.
-    let probe = env.sops(&["encrypt", "--age", recipient, &name]);
-    if probe.status != 0 {
-        assert_ne!(
-            env.enseal(&["encrypt", "--age", recipient, &name]).status,
-            0,
-            "sops rejected, enseal accepted:\n{}",
-            String::from_utf8_lossy(&bytes)
-        );
-        return;
+    let args = ["--age", r];
+    match four_ways(env, &name, &args, &args) {
+        Err(sops_error) => {
+            // Both tools must refuse what sops refuses.
+            let ours = env.enseal(&["encrypt", "--age", r, &name]);
+            prop_assert!(
+                ours.status != 0,
+                "sops refuses ({}), enseal accepts:\n{}",
+                sops_error.trim(),
+                show(&bytes)
+            );
+            stats.sops_rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(four) => {
+            // sops bug: a YAML comment that ends the last nested map of a document is read
+            // back by yaml.v3 into a deeper collection, so sops cannot decrypt its own file
+            // there and prints the `#ENC[...]` text. Then only enseal's self-consistency
+            // can be checked.
+            if contains(&four.sops_of_sops, b"ENC[AES256_GCM") && !contains(&bytes, b"ENC[") {
+                stats.sops_own_bug.fetch_add(1, Ordering::Relaxed);
+                prop_assert!(
+                    four.enseal_of_enseal == four.enseal_of_sops,
+                    "enseal decrypts its own and sops' file differently:\n{}\n---\n{}\n--- input ---\n{}",
+                    show(&four.enseal_of_enseal),
+                    show(&four.enseal_of_sops),
+                    show(&bytes)
+                );
+            } else {
+                for (label, out) in [
+                    ("sops(enseal file)", &four.sops_of_enseal),
+                    ("enseal(enseal file)", &four.enseal_of_enseal),
+                    ("enseal(sops file)", &four.enseal_of_sops),
+                ] {
+                    prop_assert!(
+                        *out == four.sops_of_sops,
+                        "{label} differs from sops(sops file)\n--- {label} ---\n{}\n--- sops ---\n{}\n--- input ---\n{}",
+                        show(out),
+                        show(&four.sops_of_sops),
+                        show(&bytes)
+                    );
+                }
+                stats.compared.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
-    both_ways(env, &name, &["--age", recipient], &["--age", recipient]);
+    Ok(())
 }
 
-fn random_env() -> (Env, String) {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
-    (env, r)
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
-
-    #[test]
-    fn random_yaml_documents_both_ways(doc in document(false)) {
-        let (env, r) = random_env();
-        random_round_trip(Format::Yaml, "yaml", &doc, &env, &r);
+fn run_random(
+    label: &str,
+    cases: u32,
+    format: Format,
+    ext: &str,
+    strategy: BoxedStrategy<(Document, Option<usize>)>,
+) {
+    let (env, r) = TestEnv::with_age_key();
+    let stats = Stats::default();
+    let defaults = ProptestConfig::default();
+    let rng_seed = match defaults.rng_seed {
+        RngSeed::Random => RngSeed::Fixed(0x656e_7365_616c),
+        chosen => chosen,
+    };
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 128,
+        rng_seed,
+        ..defaults
+    });
+    let result = runner.run(&strategy, |(doc, indent)| {
+        random_case(&env, &r, format, ext, &doc, indent, &stats)
+    });
+    let (compared, rejected, own_bug) = (
+        stats.compared.load(Ordering::Relaxed),
+        stats.sops_rejected.load(Ordering::Relaxed),
+        stats.sops_own_bug.load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "{label} (seed {rng_seed}): {compared} documents identical both ways, {rejected} refused by both tools, {own_bug} hit the sops comment bug"
+    );
+    if let Err(e) = result {
+        panic!("{label}: {e}");
     }
-
-    #[test]
-    fn random_json_documents_both_ways(doc in document(true)) {
-        let (env, r) = random_env();
-        random_round_trip(Format::Json, "json", &doc, &env, &r);
-    }
+    assert!(
+        compared >= cases as usize * 3 / 4,
+        "{label}: only {compared} of {cases} documents were compared in full"
+    );
 }
 
 #[test]
-fn stdin_with_filename_override() {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
-    let enc = env
-        .enseal_stdin(
-            &["encrypt", "--age", &r, "--filename-override", "x.env"],
-            b"A=1\n#c\n",
-        )
-        .ok();
-    assert!(enc.stdout_str().contains("sops_version="));
-    env.write("x.enc.env", &enc.stdout);
-    let theirs = env.sops(&["decrypt", "x.enc.env"]).ok();
-    assert_eq!(theirs.stdout_str(), "A=1\n#c\n");
+fn random_yaml_documents_both_ways() {
+    let strategy = (document(false), prop_oneof![Just(None), Just(Some(2))]).boxed();
+    run_random("yaml", 200, Format::Yaml, "yaml", strategy);
+}
+
+#[test]
+fn random_json_documents_both_ways() {
+    let strategy = (
+        document(true),
+        prop_oneof![Just(None), Just(Some(2)), Just(Some(4))],
+    )
+        .boxed();
+    run_random("json", 200, Format::Json, "json", strategy);
+}
+
+#[test]
+fn random_dotenv_documents_both_ways() {
+    let strategy = (flat_document(false), Just(None)).boxed();
+    run_random("dotenv", 64, Format::Dotenv, "env", strategy);
+}
+
+#[test]
+fn random_ini_documents_both_ways() {
+    let strategy = (flat_document(true), Just(None)).boxed();
+    run_random("ini", 64, Format::Ini, "ini", strategy);
 }

@@ -1,52 +1,72 @@
-//! Tampering is caught: any change to a value, IV, tag, the set of values, the MAC or
-//! `lastmodified` makes `decrypt` fail, print nothing on stdout, and name the file.
+//! Tampering is caught: any change to a value, IV, tag, the set or order of values, the MAC
+//! or `lastmodified` makes `decrypt` fail with 25 (a value) or 51 (the MAC), print nothing on
+//! stdout, write nothing, name the file (and the key path), and never show a plaintext value.
 
-use crate::common::Env;
+use crate::common::TestEnv;
 
-const PLAIN: &str = "user: alice\npassword: hunter2-secret\napi:\n    token: tok-9f8e7d\n    port: 8443\nlist:\n    - first-item\n    - second-item\n";
+/// The plaintext values planted in every file; none may ever reach stderr.
 const SECRETS: [&str; 5] = [
-    "alice",
+    "alice-the-user",
     "hunter2-secret",
     "tok-9f8e7d",
     "first-item",
     "second-item",
 ];
 
-/// The ENC[...] string on the line that starts with `key:` (after indentation).
-fn enc_of<'a>(text: &'a str, key: &str) -> &'a str {
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with(&format!("{key}: ENC[")))
-        .unwrap_or_else(|| panic!("no encrypted {key}"));
-    line.split_once(": ").unwrap().1
+const YAML: &str = "user: alice-the-user\npassword: hunter2-secret\napi:\n    token: tok-9f8e7d\n    port: 8443\nlist:\n    - first-item\n    - second-item\n";
+
+/// The byte range of the `ENC[...]` on the first line for which `pred` holds.
+fn enc_span(text: &str, pred: impl Fn(&str) -> bool) -> (usize, usize) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if pred(line) {
+            if let Some(s) = line.find("ENC[AES256_GCM,") {
+                let e = line[s..].find(']').unwrap() + s + 1;
+                return (offset + s, offset + e);
+            }
+        }
+        offset += line.len();
+    }
+    panic!("no ENC[...] on a matching line in:\n{text}");
 }
 
-/// Replaces one character inside `field` (`data:`, `iv:` or `tag:`) of `enc`.
-fn flip(enc: &str, field: &str) -> String {
-    let start = enc.find(field).unwrap() + field.len() + 1;
-    let mut bytes = enc.as_bytes().to_vec();
-    bytes[start] = if bytes[start] == b'A' { b'B' } else { b'A' };
+/// Changes the first character of `field` (`data:`, `iv:`, `tag:`) inside the ENC span.
+fn flip(text: &str, span: (usize, usize), field: &str) -> String {
+    let at = span.0 + text[span.0..span.1].find(field).unwrap() + field.len();
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
     String::from_utf8(bytes).unwrap()
 }
 
-fn check_rejected(
-    env: &Env,
-    name: &str,
-    contents: &str,
-    code: i32,
-    what: &str,
-    key_path: Option<&str>,
-) {
+/// Moves the seconds of `lastmodified` by one: still a valid time, a different MAC AAD.
+fn bump_lastmodified(text: &str) -> String {
+    let lm = text.find("lastmodified").expect("lastmodified");
+    let z = lm + text[lm..].find('Z').unwrap();
+    let digit = z - 1;
+    let mut bytes = text.as_bytes().to_vec();
+    assert!(bytes[digit].is_ascii_digit(), "{text}");
+    bytes[digit] = if bytes[digit] == b'9' { b'8' } else { b'9' };
+    String::from_utf8(bytes).unwrap()
+}
+
+fn is_mac_line(line: &str) -> bool {
+    let t = line.trim_start().trim_start_matches('"');
+    (t.starts_with("mac") || t.starts_with("sops_mac")) && !t.starts_with("mac_only")
+}
+
+/// Runs `decrypt` on `contents` and checks it is refused the right way.
+#[track_caller]
+fn check_rejected(env: &TestEnv, name: &str, contents: &str, code: i32, what: &str, path: &[&str]) {
     env.write(name, contents);
     let run = env.enseal(&["decrypt", name]);
     assert_eq!(run.status, code, "{what}: {}", run.stderr);
-    assert!(run.stdout.is_empty(), "{what}: plaintext printed");
+    assert!(run.stdout.is_empty(), "{what}: something printed on stdout");
     assert!(
-        run.stderr.contains(name),
+        run.stderr.starts_with("enseal: ") && run.stderr.contains(name),
         "{what}: file not named: {}",
         run.stderr
     );
-    if let Some(p) = key_path {
+    for p in path {
         assert!(
             run.stderr.contains(p),
             "{what}: key path {p} not named: {}",
@@ -54,41 +74,51 @@ fn check_rejected(
         );
     }
     for s in SECRETS {
-        assert!(!run.stderr.contains(s), "{what}: secret in stderr");
+        assert!(!run.stderr.contains(s), "{what}: plaintext {s} in stderr");
     }
-    assert!(!run.stderr.contains("panicked"), "{what}");
+    assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
 }
 
-fn tamper_suite(env: &Env, original: &str, label: &str) {
-    // Sanity: the untouched file decrypts.
+/// The full YAML suite on one encrypted file (written by enseal or by sops).
+fn yaml_suite(env: &TestEnv, original: &str, label: &str) {
+    // The untouched file decrypts.
     env.write("ok.yaml", original);
-    env.enseal(&["decrypt", "ok.yaml"]).ok();
+    let plain = env.enseal(&["decrypt", "ok.yaml"]).ok().stdout_str();
+    assert_eq!(plain, YAML);
 
+    let password = enc_span(original, |l| l.starts_with("password:"));
     for field in ["data:", "iv:", "tag:"] {
-        let enc = enc_of(original, "password");
-        let bad = original.replace(enc, &flip(enc, field));
         check_rejected(
             env,
             "t.yaml",
-            &bad,
+            &flip(original, password, field),
             25,
-            &format!("{label}: {field}"),
-            Some("password"),
+            &format!("{label}: password {field}"),
+            &["password"],
         );
     }
-    let token = enc_of(original, "token");
-    let bad = original.replace(token, &flip(token, "data:"));
+    let token = enc_span(original, |l| l.trim_start().starts_with("token:"));
     check_rejected(
         env,
         "t.yaml",
-        &bad,
+        &flip(original, token, "data:"),
         25,
-        &format!("{label}: nested"),
-        Some("api.token"),
+        &format!("{label}: nested value"),
+        &["api", "token"],
+    );
+    let item = enc_span(original, |l| l.trim_start().starts_with("- ENC["));
+    check_rejected(
+        env,
+        "t.yaml",
+        &flip(original, item, "tag:"),
+        25,
+        &format!("{label}: list item"),
+        &["list"],
     );
 
-    // Swap two values: each is bound to its key path.
-    let (u, p) = (enc_of(original, "user"), enc_of(original, "password"));
+    // Swap two values: each is bound to its key path by the AAD.
+    let user = enc_span(original, |l| l.starts_with("user:"));
+    let (u, p) = (&original[user.0..user.1], &original[password.0..password.1]);
     let swapped = original
         .replacen(u, "@@U@@", 1)
         .replacen(p, u, 1)
@@ -99,120 +129,223 @@ fn tamper_suite(env: &Env, original: &str, label: &str) {
         &swapped,
         25,
         &format!("{label}: swap"),
-        Some("user"),
+        &["user"],
     );
 
-    // Delete a value: the MAC no longer matches.
+    // Delete a value: every remaining value is intact, the MAC is not.
     let line = original.lines().find(|l| l.starts_with("user:")).unwrap();
-    let deleted = original.replace(&format!("{line}\n"), "");
     check_rejected(
         env,
         "t.yaml",
-        &deleted,
+        &original.replacen(&format!("{line}\n"), "", 1),
         51,
         &format!("{label}: delete"),
-        None,
+        &[],
     );
 
-    // Reorder list items: only the MAC sees it.
-    let (a, b) = (enc_of_item(original, 0), enc_of_item(original, 1));
+    // Reorder list items: they have the same AAD, only the MAC sees the order.
+    let items: Vec<&str> = original
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- ENC["))
+        .collect();
+    let (a, b) = (items[0].trim_start(), items[1].trim_start());
     let reordered = original
-        .replacen(&a, "@@A@@", 1)
-        .replacen(&b, &a, 1)
-        .replacen("@@A@@", &b, 1);
+        .replacen(a, "@@A@@", 1)
+        .replacen(b, a, 1)
+        .replacen("@@A@@", b, 1);
     check_rejected(
         env,
         "t.yaml",
         &reordered,
         51,
         &format!("{label}: reorder"),
-        None,
+        &[],
     );
 
-    // lastmodified is the MAC's additional data.
-    let lm = original
-        .lines()
-        .find(|l| l.contains("lastmodified:"))
-        .unwrap();
-    // Move the seconds by one (58 -> 59, 59 -> 58): still a valid time.
-    let digit = lm.len() - 3;
-    let mut changed = lm.to_string();
-    let d = lm.as_bytes()[digit];
-    changed.replace_range(digit..digit + 1, if d == b'9' { "8" } else { "9" });
-    assert_ne!(changed, lm);
     check_rejected(
         env,
         "t.yaml",
-        &original.replace(lm, &changed),
+        &bump_lastmodified(original),
         51,
         &format!("{label}: lastmodified"),
-        None,
+        &[],
     );
+    let mac = enc_span(original, is_mac_line);
+    for field in ["data:", "iv:", "tag:"] {
+        check_rejected(
+            env,
+            "t.yaml",
+            &flip(original, mac, field),
+            51,
+            &format!("{label}: mac {field}"),
+            &[],
+        );
+    }
 
-    // The MAC itself.
-    let mac_line = original
-        .lines()
-        .find(|l| l.trim_start().starts_with("mac: ENC["))
-        .unwrap();
-    let mac = mac_line.split_once("mac: ").unwrap().1;
-    check_rejected(
-        env,
-        "t.yaml",
-        &original.replace(mac, &flip(mac, "data:")),
-        51,
-        &format!("{label}: mac"),
-        None,
+    // Refused output is never written: not to --output, not in place.
+    let bad = flip(original, password, "data:");
+    env.write("t.yaml", &bad);
+    let run = env.enseal(&["decrypt", "--output", "never.yaml", "t.yaml"]);
+    assert_eq!(run.status, 25);
+    assert!(
+        !env.work().join("never.yaml").exists(),
+        "{label}: --output written"
     );
-}
-
-fn enc_of_item(text: &str, n: usize) -> String {
-    text.lines()
-        .filter(|l| l.trim_start().starts_with("- ENC["))
-        .nth(n)
-        .unwrap()
-        .trim_start()[2..]
-        .to_string()
+    let before = env.listing();
+    let run = env.enseal(&["decrypt", "-i", "t.yaml"]);
+    assert_eq!(run.status, 25);
+    assert_eq!(
+        env.read("t.yaml"),
+        bad.as_bytes(),
+        "{label}: -i changed the file"
+    );
+    assert_eq!(env.listing(), before, "{label}: files left behind");
 }
 
 #[test]
-fn files_written_by_enseal_and_by_sops() {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
-    env.write("plain.yaml", PLAIN);
+fn yaml_files_written_by_enseal_and_by_sops() {
+    let (env, r) = TestEnv::with_age_key();
+    env.write("plain.yaml", YAML);
     let ours = env
         .enseal(&["encrypt", "--age", &r, "plain.yaml"])
         .ok()
         .stdout_str();
-    tamper_suite(&env, &ours, "enseal");
+    yaml_suite(&env, &ours, "enseal");
     let theirs = env
         .sops(&["encrypt", "--age", &r, "plain.yaml"])
         .ok()
         .stdout_str();
-    tamper_suite(&env, &theirs, "sops");
+    yaml_suite(&env, &theirs, "sops");
+}
+
+/// Per store: (file name, plaintext, the line holding the password, the key path words
+/// enseal must name, the line of another value to delete).
+struct Store {
+    name: &'static str,
+    plain: &'static str,
+    password_line: fn(&str) -> bool,
+    path: &'static [&'static str],
+    delete_line: Option<fn(&str) -> bool>,
+}
+
+const STORES: [Store; 4] = [
+    Store {
+        name: "t.json",
+        plain: "{\"user\": \"alice-the-user\", \"db\": {\"password\": \"hunter2-secret\"}, \"list\": [\"first-item\", \"second-item\"]}",
+        password_line: |l| l.contains("\"password\": \"ENC["),
+        path: &["db", "password"],
+        delete_line: None,
+    },
+    Store {
+        name: "t.env",
+        plain: "USER=alice-the-user\nPASSWORD=hunter2-secret\nTOKEN=tok-9f8e7d\n",
+        password_line: |l| l.starts_with("PASSWORD="),
+        path: &["PASSWORD"],
+        delete_line: Some(|l| l.starts_with("USER=")),
+    },
+    Store {
+        name: "t.ini",
+        plain: "[db]\nuser = alice-the-user\npassword = hunter2-secret\n\n[api]\ntoken = tok-9f8e7d\n",
+        password_line: |l| l.starts_with("password"),
+        path: &["db", "password"],
+        delete_line: Some(|l| l.starts_with("user")),
+    },
+    Store {
+        name: "t.bin",
+        plain: "binary hunter2-secret\n",
+        password_line: |l| l.contains("\"data\": \"ENC["),
+        path: &["data"],
+        delete_line: None,
+    },
+];
+
+#[test]
+fn other_stores_written_by_enseal_and_by_sops() {
+    let (env, r) = TestEnv::with_age_key();
+    for store in STORES {
+        let ext = store.name.rsplit('.').next().unwrap();
+        let plain_name = format!("plain.{ext}");
+        env.write(&plain_name, store.plain);
+        for tool in ["enseal", "sops"] {
+            let args = ["encrypt", "--age", &r, &plain_name];
+            let enc = if tool == "enseal" {
+                env.enseal(&args)
+            } else {
+                env.sops(&args)
+            }
+            .ok()
+            .stdout_str();
+            let label = format!("{tool} {ext}");
+            // The untouched file decrypts, to what sops prints.
+            env.write(store.name, &enc);
+            let ours = env.enseal(&["decrypt", store.name]).ok().stdout;
+            assert!(
+                ours == env.sops(&["decrypt", store.name]).ok().stdout,
+                "{label}"
+            );
+
+            let password = enc_span(&enc, store.password_line);
+            for field in ["data:", "iv:", "tag:"] {
+                check_rejected(
+                    &env,
+                    store.name,
+                    &flip(&enc, password, field),
+                    25,
+                    &format!("{label}: value {field}"),
+                    store.path,
+                );
+            }
+            let mac = enc_span(&enc, is_mac_line);
+            check_rejected(
+                &env,
+                store.name,
+                &flip(&enc, mac, "data:"),
+                51,
+                &format!("{label}: mac"),
+                &[],
+            );
+            check_rejected(
+                &env,
+                store.name,
+                &bump_lastmodified(&enc),
+                51,
+                &format!("{label}: lastmodified"),
+                &[],
+            );
+            if let Some(pred) = store.delete_line {
+                let line = enc
+                    .split_inclusive('\n')
+                    .find(|l| pred(l))
+                    .unwrap()
+                    .to_string();
+                check_rejected(
+                    &env,
+                    store.name,
+                    &enc.replacen(&line, "", 1),
+                    51,
+                    &format!("{label}: delete"),
+                    &[],
+                );
+            }
+        }
+    }
 }
 
 #[test]
-fn tampered_json_value_is_rejected() {
-    let mut env = Env::new();
-    let (key, r) = env.age_identity("k.txt");
-    env.use_age_key(&key);
-    env.write("p.json", "{\"db\": {\"password\": \"hunter2-secret\"}}");
+fn ignore_mac_still_checks_every_value() {
+    // --ignore-mac skips the MAC only: a tampered value is still refused.
+    let (env, r) = TestEnv::with_age_key();
+    env.write("plain.yaml", YAML);
     let enc = env
-        .enseal(&["encrypt", "--age", &r, "p.json"])
+        .enseal(&["encrypt", "--age", &r, "plain.yaml"])
         .ok()
         .stdout_str();
-    let start = enc.find("ENC[AES256_GCM,data:").unwrap() + "ENC[AES256_GCM,data:".len();
-    let mut bytes = enc.into_bytes();
-    bytes[start] = if bytes[start] == b'A' { b'B' } else { b'A' };
-    let bad = String::from_utf8(bytes).unwrap();
-    env.write("t.json", &bad);
-    let run = env.enseal(&["decrypt", "t.json"]);
-    assert_eq!(run.status, 25);
-    assert!(
-        run.stderr.contains("t.json") && run.stderr.contains("db.password"),
-        "{}",
-        run.stderr
-    );
+    env.write("t.yaml", bump_lastmodified(&enc));
+    let run = env.enseal(&["decrypt", "--ignore-mac", "t.yaml"]).ok();
+    assert_eq!(run.stdout_str(), YAML);
+    let password = enc_span(&enc, |l| l.starts_with("password:"));
+    env.write("t.yaml", flip(&enc, password, "tag:"));
+    let run = env.enseal(&["decrypt", "--ignore-mac", "t.yaml"]);
+    assert_eq!(run.status, 25, "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }

@@ -156,6 +156,14 @@ impl<'a> Builder<'a> {
         FormatError::syntax(span.start.line(), span.start.col() + 1, msg)
     }
 
+    fn unencryptable(span: &Span, msg: impl Into<String>) -> FormatError {
+        FormatError::Unencryptable {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+            message: msg.into(),
+        }
+    }
+
     /// Comments up to and including line `line` (those before an item or on its line).
     fn take_comments_through(&mut self, line: usize) -> impl Iterator<Item = Comment> + '_ {
         let from = self.next_comment;
@@ -324,7 +332,7 @@ impl<'a> Builder<'a> {
                                 Value::Scalar(s) => s.type_tag(),
                                 _ => "complex",
                             };
-                            return Err(Self::shape(
+                            return Err(Self::unencryptable(
                                 &kspan,
                                 format!("mapping keys must be strings; this key is a {kind} (quote it to make it a string)"),
                             ));
@@ -435,7 +443,7 @@ impl<'a> Builder<'a> {
             None => Ok(Value::Scalar(Scalar::Str(text.into_owned()))),
             Some(Resolved::Value(v)) => Ok(v),
             Some(Resolved::Merge) => Ok(Value::str("<<")),
-            Some(Resolved::Uint64) => Err(Self::shape(
+            Some(Resolved::Uint64) => Err(Self::unencryptable(
                 span,
                 "integer too large for a signed 64-bit value (sops cannot encrypt it; quote it to keep it as a string)",
             )),
