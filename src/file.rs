@@ -13,7 +13,7 @@ use crate::cipher::value::Stash;
 use crate::cipher::{Cipher, DataKey, Selector};
 use crate::document::path::{lookup, KeyPath};
 use crate::document::Value;
-use crate::format::{self, EmitOptions, Format, FormatError, Mode};
+use crate::format::{self, yaml, EmitOptions, Format, FormatError, Mode};
 use crate::groups::{self, GroupsError};
 use crate::keys::{KeyEnv, KeyGroup, KeyKind};
 use crate::metadata::{Metadata, MetadataError, SOPS_VERSION};
@@ -137,6 +137,16 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
         env,
     )?;
     let cipher = Cipher::new(&data_key);
+    if req.output_format == Format::Yaml && yaml::foot::may_move_when_encrypted(&doc) {
+        // sops writes an encrypted list comment as a string item, which changes where
+        // yaml.v3 reads the comments after that list: place them there first, so that
+        // they are encrypted under the key path sops will decrypt them with.
+        let mut twin = doc.clone();
+        tree::encrypt(&mut twin, &cipher, &selection, mac_only, None)
+            .map_err(FileError::Encrypt)?;
+        let moves = yaml::foot::sink_foot_comments(&mut twin);
+        yaml::foot::replay(&mut doc, &moves);
+    }
     let mac =
         tree::encrypt(&mut doc, &cipher, &selection, mac_only, None).map_err(FileError::Encrypt)?;
     metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;

@@ -577,26 +577,32 @@ fn map_of(inner: BoxedStrategy<Value>, comments: bool) -> BoxedStrategy<Vec<Entr
     proptest::collection::vec(entry, 0..5)
         .prop_map(|entries| {
             let mut seen = std::collections::HashSet::new();
-            let mut after_collection = false;
-            entries
+            let mut entries: Vec<Entry> = entries
                 .into_iter()
                 .filter(|e| match e {
-                    Entry::Pair(k, v) => {
-                        after_collection = is_nested_collection(v);
-                        seen.insert(k.clone())
-                    }
-                    // Known gap (README, "Known issues"): yaml.v3 attaches a comment that
-                    // follows a nested list or map to that collection, enseal to the
-                    // enclosing map, so the comment's AAD differs and sops cannot decrypt
-                    // it in enseal's file. Left out until enseal places it as yaml.v3 does.
-                    Entry::Comment(_) => !after_collection,
+                    Entry::Pair(k, _) => seen.insert(k.clone()),
+                    Entry::Comment(_) => true,
                 })
-                .collect()
+                .collect();
+            // Known gap (README, "Known issues"), as in `seq_of`: comments that end a map
+            // after a block scalar keeping its final line breaks (`|+`).
+            let tail = entries
+                .iter()
+                .rev()
+                .take_while(|e| matches!(e, Entry::Comment(_)))
+                .count();
+            if tail > 0 && tail < entries.len() {
+                let last = &entries[entries.len() - tail - 1];
+                if matches!(last, Entry::Pair(_, Value::Scalar(Scalar::Str(t))) if t.ends_with('\n')) {
+                    entries.truncate(entries.len() - tail);
+                }
+            }
+            entries
         })
         .boxed()
 }
 
-/// A non-empty list or map (written as a block, so a following comment is a foot comment).
+/// A non-empty list or map (written as a block).
 fn is_nested_collection(v: &Value) -> bool {
     match v {
         Value::Seq(items) => !items.is_empty(),
@@ -615,31 +621,51 @@ fn pairs_or_nothing(entries: Vec<Entry>) -> Vec<Entry> {
 }
 
 fn seq_of(inner: BoxedStrategy<Value>, comments: bool) -> BoxedStrategy<Vec<Value>> {
-    // Comments inside lists stay out of the random documents: where a comment leads or ends
-    // a nested collection inside a list, enseal and yaml.v3 lay it out differently (README,
-    // "Known issues"). The fixtures cover ordinary list comments byte for byte.
-    let _ = comments;
-    let item = inner;
+    let item = if comments {
+        prop_oneof![4 => inner, 1 => comment().prop_map(Value::Comment)].boxed()
+    } else {
+        inner
+    };
     proptest::collection::vec(item, 0..4)
         .prop_map(|items| {
-            // The same known gap as in `map_of`, for a comment after a nested item.
-            let mut after_collection = false;
-            let items: Vec<Value> = items
-                .into_iter()
-                .filter(|v| match v {
-                    Value::Comment(_) => !after_collection,
-                    other => {
-                        after_collection = is_nested_collection(other);
-                        true
-                    }
-                })
-                .collect();
-            // A list of comments only is the same known gap (they follow a `-` with no value).
+            // A list of comments only has no YAML spelling (a `-` needs a value).
             if items.iter().all(|v| matches!(v, Value::Comment(_))) {
-                Vec::new()
-            } else {
-                items
+                return Vec::new();
             }
+            // Known gaps (README, "Known issues"), left out of the random documents:
+            // where sops puts comments that end a list whose last item is a nested list
+            // or map, or a block scalar keeping its final line breaks (`|+`), depends on
+            // the rest of the document (they sink into the item, move to the parent or
+            // the document end, or are dropped); and sops writes a comment that leads a
+            // list nested two deep in lists on the outer dash's line.
+            let mut items = items;
+            let tail = items
+                .iter()
+                .rev()
+                .take_while(|v| matches!(v, Value::Comment(_)))
+                .count();
+            if tail > 0 {
+                let last = &items[items.len() - tail - 1];
+                let keeps_breaks =
+                    matches!(last, Value::Scalar(Scalar::Str(t)) if t.ends_with('\n'));
+                if is_nested_collection(last) || keeps_breaks {
+                    items.truncate(items.len() - tail);
+                }
+            }
+            for item in items.iter_mut() {
+                if let Value::Seq(inner) = item {
+                    if let Some(Value::Seq(deeper)) = inner.first_mut() {
+                        let lead = deeper
+                            .iter()
+                            .take_while(|v| matches!(v, Value::Comment(_)))
+                            .count();
+                        if lead < deeper.len() {
+                            deeper.drain(..lead);
+                        }
+                    }
+                }
+            }
+            items
         })
         .boxed()
 }
@@ -767,17 +793,26 @@ fn random_case(
             stats.sops_rejected.fetch_add(1, Ordering::Relaxed);
         }
         Ok(four) => {
-            // sops bug: a YAML comment that ends the last nested map of a document is read
-            // back by yaml.v3 into a deeper collection, so sops cannot decrypt its own file
-            // there and prints the `#ENC[...]` text. Then only enseal's self-consistency
-            // can be checked.
+            // sops bug: a YAML comment that ends the last nested collection of a document
+            // is written by sops where yaml.v3 reads it back into another collection, so
+            // sops cannot decrypt its own file there and prints the `#ENC[...]` text.
+            // enseal must read sops' file as sops does, and write a file both tools
+            // decrypt in full.
             if contains(&four.sops_of_sops, b"ENC[AES256_GCM") && !contains(&bytes, b"ENC[") {
                 stats.sops_own_bug.fetch_add(1, Ordering::Relaxed);
                 prop_assert!(
-                    four.enseal_of_enseal == four.enseal_of_sops,
-                    "enseal decrypts its own and sops' file differently:\n{}\n---\n{}\n--- input ---\n{}",
-                    show(&four.enseal_of_enseal),
+                    four.enseal_of_sops == four.sops_of_sops,
+                    "enseal and sops read sops' file differently:\n{}\n---\n{}\n--- input ---\n{}",
                     show(&four.enseal_of_sops),
+                    show(&four.sops_of_sops),
+                    show(&bytes)
+                );
+                prop_assert!(
+                    four.sops_of_enseal == four.enseal_of_enseal
+                        && !contains(&four.enseal_of_enseal, b"ENC[AES256_GCM"),
+                    "enseal's file is not decrypted in full by both tools:\n{}\n---\n{}\n--- input ---\n{}",
+                    show(&four.enseal_of_enseal),
+                    show(&four.sops_of_enseal),
                     show(&bytes)
                 );
             } else {

@@ -125,6 +125,28 @@ impl Writer {
                 self.comment(col, c);
                 continue;
             }
+            // yaml.v3 writes a nested list's leading comments above the outer dash
+            // (`# c` then `- - x`): a comment cannot sit between the two dashes.
+            let item = match item {
+                Value::Seq(inner) => {
+                    let lead = inner.iter().take_while(|x| matches!(x, Value::Comment(_)));
+                    let mut skipped = 0;
+                    for x in lead {
+                        if let Value::Comment(c) = x {
+                            self.comment(col, c);
+                        }
+                        skipped += 1;
+                    }
+                    if skipped > 0 && skipped < inner.len() {
+                        self.pad(col);
+                        self.out.push_str("- ");
+                        self.seq_tail(&inner[skipped..], col);
+                        continue;
+                    }
+                    item
+                }
+                _ => item,
+            };
             self.pad(col);
             self.out.push_str("- ");
             self.seq_item_body(item, col);
@@ -138,30 +160,33 @@ impl Writer {
                 // Leading comments of the map go above the dash's content line.
                 self.map_entries(m.iter().map(EntryRef::from), col + 2, true);
             }
-            Value::Seq(inner) if !inner.is_empty() => {
-                let mut first = true;
-                for (i, x) in inner.iter().enumerate() {
-                    if let Value::Comment(c) = x {
-                        if first {
-                            self.out.push('\n');
-                            first = false;
-                        }
-                        self.comment(col + 2, c);
-                        continue;
-                    }
-                    if !first || i > 0 {
-                        self.pad(col + 2);
-                    }
-                    first = false;
-                    self.out.push_str("- ");
-                    self.seq_item_body(x, col + 2);
-                }
-            }
+            Value::Seq(inner) if !inner.is_empty() => self.seq_tail(inner, col),
             // Inside a list item yaml.v3 indents just past the "- ".
             _ => {
                 self.inline_value(item, col + 2);
                 self.out.push('\n');
             }
+        }
+    }
+
+    /// The items of a list that is itself a list item, the first after the outer `- `.
+    fn seq_tail(&mut self, inner: &[Value], col: usize) {
+        let mut first = true;
+        for (i, x) in inner.iter().enumerate() {
+            if let Value::Comment(c) = x {
+                if first {
+                    self.out.push('\n');
+                    first = false;
+                }
+                self.comment(col + 2, c);
+                continue;
+            }
+            if !first || i > 0 {
+                self.pad(col + 2);
+            }
+            first = false;
+            self.out.push_str("- ");
+            self.seq_item_body(x, col + 2);
         }
     }
 

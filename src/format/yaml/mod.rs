@@ -11,6 +11,7 @@
 
 mod emit;
 mod fast;
+pub mod foot;
 mod parse;
 mod resolve;
 
@@ -33,10 +34,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
             metadata = m;
         }
     }
-    Ok(Parsed {
-        doc: Document { branches },
-        metadata,
-    })
+    let mut doc = Document { branches };
+    foot::sink_foot_comments(&mut doc);
+    Ok(Parsed { doc, metadata })
 }
 
 /// Emits documents separated by `---`, each followed by the `sops` block when given.
