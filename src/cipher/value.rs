@@ -186,11 +186,11 @@ impl Cipher {
             .expect("AES-GCM encryption only fails for inputs over 64 GiB");
         let mut out = String::with_capacity(PREFIX.len() + buf.len() * 4 / 3 + 110);
         out.push_str(PREFIX);
-        B64.encode_string(&*buf, &mut out);
+        push_base64(&mut out, &buf);
         out.push_str(",iv:");
-        B64.encode_string(iv, &mut out);
+        push_base64(&mut out, iv);
         out.push_str(",tag:");
-        B64.encode_string(tag, &mut out);
+        push_base64(&mut out, &tag);
         out.push_str(",type:");
         out.push_str(type_tag);
         out.push(']');
@@ -257,6 +257,17 @@ impl Cipher {
             }));
         }
         typed(parts.kind, &buf)
+    }
+}
+
+/// Appends the base64 of `bytes`. Short inputs (IVs, tags, most values) are encoded on
+/// the stack: the crate's `encode_string` goes through a chunked writer that costs more
+/// than the encoding itself at these sizes.
+fn push_base64(out: &mut String, bytes: &[u8]) {
+    let mut stack = [0u8; 256];
+    match B64.encode_slice(bytes, &mut stack) {
+        Ok(n) => out.push_str(std::str::from_utf8(&stack[..n]).unwrap_or_default()),
+        Err(_) => B64.encode_string(bytes, out),
     }
 }
 

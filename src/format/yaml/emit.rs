@@ -218,6 +218,11 @@ impl Writer {
 
     /// A string in the style yaml.v3 picks for it.
     fn string(&mut self, s: &str, is_key: bool, body_col: usize) {
+        // Most values are words and tokens that yaml.v3 writes plain: skip the analysis.
+        if is_plain_word(s) && !needs_quotes_to_stay_string(s) {
+            self.out.push_str(s);
+            return;
+        }
         let a = analyze(s);
         if s.contains('\n') && !is_key {
             if a.block_allowed {
@@ -490,6 +495,52 @@ pub fn double_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// A string that libyaml writes plain whatever its surroundings: it starts with a
+/// letter, holds only letters, digits, `_`, `-`, `.`, `/` and inner spaces, and so has
+/// no indicator, no `: ` or ` #`, and no leading or trailing space. Encrypted values
+/// (`ENC[AES256_GCM,data:…]`, base64 and `,:=+/[]` only) are plain too.
+fn is_plain_word(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(first), Some(last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if b.starts_with(b"ENC[AES256_GCM,") && *last == b']' {
+        return b.iter().all(|&c| BYTE_CLASS[c as usize] & ENC_BYTE != 0);
+    }
+    first.is_ascii_alphabetic()
+        && *last != b' '
+        && b.iter().all(|&c| BYTE_CLASS[c as usize] & WORD_BYTE != 0)
+}
+
+const WORD_BYTE: u8 = 1;
+const ENC_BYTE: u8 = 2;
+
+/// Which bytes may appear in a plain word or an encrypted value (a table: this check
+/// runs on every byte of every value written).
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = WORD_BYTE | ENC_BYTE;
+        }
+        c += 1;
+    }
+    t[b'_' as usize] = WORD_BYTE | ENC_BYTE;
+    t[b'/' as usize] = WORD_BYTE | ENC_BYTE;
+    t[b'-' as usize] = WORD_BYTE;
+    t[b'.' as usize] = WORD_BYTE;
+    t[b' ' as usize] = WORD_BYTE;
+    t[b'+' as usize] = ENC_BYTE;
+    t[b'=' as usize] = ENC_BYTE;
+    t[b',' as usize] = ENC_BYTE;
+    t[b':' as usize] = ENC_BYTE;
+    t[b'[' as usize] = ENC_BYTE;
+    t[b']' as usize] = ENC_BYTE;
+    t
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,5 +578,22 @@ mod tests {
         assert_eq!(s("a:b c"), "a:b c");
         assert_eq!(s("a:"), "'a:'");
         assert_eq!(s("x  y"), "x  y");
+        // The plain-word shortcut agrees with the full analysis.
+        for word in [
+            "abcdef",
+            "a-b.c/d e",
+            "Null",
+            "yes",
+            "Infinity",
+            "token_12345",
+        ] {
+            let a = analyze(word);
+            let full = a.block_plain_allowed && !needs_quotes_to_stay_string(word);
+            assert_eq!(
+                is_plain_word(word) && !needs_quotes_to_stay_string(word),
+                full,
+                "{word}"
+            );
+        }
     }
 }

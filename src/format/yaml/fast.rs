@@ -46,8 +46,8 @@ struct Fast<'a> {
 
 /// Parses `text` if it is entirely inside the fast subset.
 pub fn parse(text: &str) -> Option<Vec<Map>> {
-    // Byte scan: a char-pattern search would decode every character.
-    if text.starts_with('\u{feff}') || text.bytes().any(|b| b == b'\t' || b == b'\r') {
+    // Tabs and CRs are left to the full parser; memchr scans at memory speed.
+    if text.starts_with('\u{feff}') || memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
         return None;
     }
     let all: Vec<&str> = text.split('\n').collect();
@@ -281,7 +281,7 @@ impl<'a> Fast<'a> {
             return None;
         }
         let mut map = Map::new();
-        let mut keys = std::collections::HashSet::new();
+        let mut keys = KeySet::Few(Vec::new());
         let mut pending = first;
         loop {
             let (no, key, rest) = match pending.take() {
@@ -469,4 +469,35 @@ enum Chomp {
     Clip,
     Strip,
     Keep,
+}
+
+/// The keys seen in one map, to find duplicates: a linear scan while the map is small
+/// (most are, and hashing every key cost 5% of a large decrypt), a hash set after.
+enum KeySet<'a> {
+    Few(Vec<&'a str>),
+    Many(std::collections::HashSet<&'a str>),
+}
+
+impl<'a> KeySet<'a> {
+    const FEW: usize = 16;
+
+    /// Adds a key; false if it was already there.
+    fn insert(&mut self, key: &'a str) -> bool {
+        match self {
+            KeySet::Few(keys) => {
+                if keys.contains(&key) {
+                    return false;
+                }
+                if keys.len() < Self::FEW {
+                    keys.push(key);
+                } else {
+                    let mut set: std::collections::HashSet<&str> = keys.drain(..).collect();
+                    set.insert(key);
+                    *self = KeySet::Many(set);
+                }
+                true
+            }
+            KeySet::Many(set) => set.insert(key),
+        }
+    }
 }

@@ -292,6 +292,11 @@ fn format_time(
 /// True when a string would not read back as a string if written plain
 /// (yaml.v3 then double-quotes it). Includes yaml 1.1 booleans (`yes`, `on`, ...).
 pub fn needs_quotes_to_stay_string(s: &str) -> bool {
+    // Past five characters, only a digit, sign, dot or `~`/`<` can start something that
+    // resolves to another type (the longest word that does is `false`).
+    if s.len() > 5 && s.as_bytes()[0].is_ascii_alphabetic() {
+        return false;
+    }
     if matches!(
         s,
         "y" | "Y"
