@@ -107,6 +107,10 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
         return Err(FileError::AlreadyEncrypted);
     }
     let mut doc = parsed.doc;
+    // A store that keeps layouts writes the encrypted values back into the source.
+    let layout = parsed
+        .layout
+        .filter(|_| req.output_format == req.input_format);
     if req.key_groups.iter().all(KeyGroup::is_empty) {
         return Err(FileError::NoKeys);
     }
@@ -150,7 +154,13 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
     let mac =
         tree::encrypt(&mut doc, &cipher, &selection, mac_only, None).map_err(FileError::Encrypt)?;
     metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
-    emit(req.output_format, &doc, Some(&metadata), &req.emit)
+    emit(
+        req.output_format,
+        &doc,
+        Some(&metadata),
+        &req.emit,
+        layout.as_ref(),
+    )
 }
 
 /// What to decrypt and how.
@@ -184,6 +194,8 @@ pub struct Loaded {
     pub doc: crate::document::Document,
     /// The metadata block.
     pub metadata: Metadata,
+    /// Where the values sit in the source (stores that keep layouts).
+    pub layout: Option<format::Layout>,
 }
 
 /// Parses an encrypted file and its metadata.
@@ -201,6 +213,7 @@ pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
     Ok(Loaded {
         doc: parsed.doc,
         metadata: Metadata::from_value(&meta, input_format)?,
+        layout: parsed.layout,
     })
 }
 
@@ -249,7 +262,13 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     let key = data_key(&loaded.metadata, &req.decryption_order, env)?;
     let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
     let output = match &req.extract {
-        None => emit(req.output_format, &loaded.doc, None, &req.emit)?,
+        None => {
+            let layout = loaded
+                .layout
+                .as_ref()
+                .filter(|_| req.output_format == req.input_format);
+            emit(req.output_format, &loaded.doc, None, &req.emit, layout)?
+        }
         Some(path) => extract(&loaded.doc, path, req.output_format, &req.emit)?,
     };
     Ok(Decrypted {
@@ -280,23 +299,27 @@ fn extract(
             let sub = crate::document::Document {
                 branches: vec![m.clone()],
             };
-            emit(output, &sub, None, opts)
+            emit(output, &sub, None, opts, None)
         }
         other => format::emit_value(output, other, opts).map_err(emit_err),
     }
 }
 
-/// Emits a tree with optional metadata in `format`.
+/// Emits a tree with optional metadata in `format`, into `layout` (the source it was
+/// read from) when the store keeps layouts.
 pub fn emit(
     format: Format,
     doc: &crate::document::Document,
     metadata: Option<&Metadata>,
     opts: &EmitOptions,
+    layout: Option<&format::Layout>,
 ) -> Result<Vec<u8>, FileError> {
     let meta = metadata.map(|m| m.to_value(format));
-    format::emit(format, doc, meta.as_ref(), opts).map_err(|source| FileError::Emit {
-        format: format.name(),
-        source,
+    format::emit_in_layout(format, doc, meta.as_ref(), opts, layout).map_err(|source| {
+        FileError::Emit {
+            format: format.name(),
+            source,
+        }
     })
 }
 

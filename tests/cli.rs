@@ -15,6 +15,8 @@ mod fixtures;
 mod interop;
 #[path = "cli/tamper.rs"]
 mod tamper;
+#[path = "cli/toml.rs"]
+mod toml;
 
 /// Every file under tests/ is part of this binary (jj's guard against forgotten tests).
 #[test]

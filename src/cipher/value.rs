@@ -164,8 +164,10 @@ impl Cipher {
                 iv
             })
             .unwrap_or_else(|| {
+                // ThreadRng is a CSPRNG (ChaCha12) seeded and reseeded from the OS: one
+                // getrandom call per value cost more than the encryption itself.
                 let mut iv = [0u8; IV_LEN];
-                rand::rngs::OsRng.fill_bytes(&mut iv);
+                rand::thread_rng().fill_bytes(&mut iv);
                 iv
             });
         self.encrypt_with_iv(plaintext, aad, type_tag, &iv)
@@ -271,6 +273,15 @@ fn push_base64(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// A `time` value: an RFC 3339 timestamp as sops writes them, or one of TOML's local
+/// forms (date, time of day, date and time without an offset).
+fn is_time(t: &str) -> bool {
+    t.parse::<jiff::Timestamp>().is_ok()
+        || t.parse::<jiff::civil::DateTime>().is_ok()
+        || t.parse::<jiff::civil::Date>().is_ok()
+        || t.parse::<jiff::civil::Time>().is_ok()
+}
+
 /// Maps a type tag to its static spelling (for stash keys); unknown tags never reach here.
 fn static_tag(tag: &str) -> &'static str {
     match tag {
@@ -313,7 +324,7 @@ fn typed(kind: &str, bytes: &[u8]) -> Result<Plain, ValueError> {
         )),
         "time" => {
             let t = text().ok_or(ValueError::BadTyped("time"))?;
-            if t.parse::<jiff::Timestamp>().is_err() {
+            if !is_time(t) {
                 return Err(ValueError::BadTyped("time"));
             }
             Plain::Scalar(Scalar::Time(t.to_string()))

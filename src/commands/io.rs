@@ -58,14 +58,6 @@ pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
         .clone()
         .or_else(|| path.clone())
         .unwrap_or_else(|| PathBuf::from("stdin"));
-    let input_format = match &args.input_type {
-        Some(t) => Format::from_name(t),
-        None => Format::from_path(&name),
-    };
-    let output_format = match &args.output_type {
-        Some(t) => Format::from_name(t),
-        None => input_format,
-    };
     let bytes = match &path {
         Some(p) => std::fs::read(p).map_err(|source| Error::Read {
             path: p.display().to_string(),
@@ -81,6 +73,22 @@ pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
                 })?;
             buf
         }
+    };
+    let mut input_format = match &args.input_type {
+        Some(t) => Format::from_name(t),
+        None => Format::from_path(&name),
+    };
+    // sops has no TOML store: a `.toml` file it encrypted is its binary JSON envelope
+    // (TOML text can never start with `{`).
+    if args.input_type.is_none()
+        && input_format == Format::Toml
+        && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    {
+        input_format = Format::Binary;
+    }
+    let output_format = match &args.output_type {
+        Some(t) => Format::from_name(t),
+        None => input_format,
     };
     Ok(Input {
         bytes,

@@ -15,6 +15,7 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
                 Err(_) => Scalar::Bytes(bytes.to_vec()),
             };
             Ok(Parsed {
+                layout: None,
                 doc: Document {
                     branches: vec![vec![Entry::Pair("data".into(), Value::Scalar(data))]],
                 },

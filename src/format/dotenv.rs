@@ -42,6 +42,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         Some(flatten::unflatten(&meta)?)
     };
     Ok(Parsed {
+        layout: None,
         doc: Document {
             branches: vec![map],
         },

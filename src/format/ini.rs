@@ -167,6 +167,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         map.push(Entry::Pair(s.name, Value::Map(items)));
     }
     Ok(Parsed {
+        layout: None,
         doc: Document {
             branches: vec![map],
         },

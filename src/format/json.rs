@@ -38,6 +38,7 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     }
     let metadata = map_remove(&mut map, "sops");
     Ok(Parsed {
+        layout: None,
         doc: Document {
             branches: vec![map],
         },

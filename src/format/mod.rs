@@ -12,6 +12,7 @@ pub mod dotenv;
 pub mod flatten;
 pub mod ini;
 pub mod json;
+pub mod toml;
 pub mod yaml;
 
 use std::path::Path;
@@ -34,12 +35,15 @@ pub enum Format {
     Dotenv,
     /// INI with sections.
     Ini,
+    /// TOML (enseal's own store: sops has none and treats `.toml` files as binary).
+    Toml,
     /// Any other file: the whole content is one value, stored in a JSON envelope.
     Binary,
 }
 
 impl Format {
-    /// The format sops picks from a file name: `.yaml`/`.yml`, `.json`, `.env`, `.ini`, else binary.
+    /// The format sops picks from a file name: `.yaml`/`.yml`, `.json`, `.env`, `.ini`, else
+    /// binary; and `.toml` for enseal's TOML store.
     pub fn from_path(path: &Path) -> Format {
         let name = path.to_string_lossy();
         if name.ends_with(".yaml") || name.ends_with(".yml") {
@@ -50,6 +54,8 @@ impl Format {
             Format::Dotenv
         } else if name.ends_with(".ini") {
             Format::Ini
+        } else if name.ends_with(".toml") {
+            Format::Toml
         } else {
             Format::Binary
         }
@@ -62,6 +68,7 @@ impl Format {
             "json" => Format::Json,
             "dotenv" | "env" => Format::Dotenv,
             "ini" => Format::Ini,
+            "toml" => Format::Toml,
             _ => Format::Binary,
         }
     }
@@ -73,6 +80,7 @@ impl Format {
             Format::Json => "json",
             Format::Dotenv => "dotenv",
             Format::Ini => "ini",
+            Format::Toml => "toml",
             Format::Binary => "binary",
         }
     }
@@ -102,6 +110,16 @@ pub struct Parsed {
     /// The `sops` metadata block as a tree, if the file had one. For dotenv and INI
     /// the flattened keys are already un-flattened (values are all strings there).
     pub metadata: Option<Value>,
+    /// Where the values sit in the source, for stores that write back into the
+    /// original layout (TOML).
+    pub layout: Option<Layout>,
+}
+
+/// The source layout of a parsed file, for stores that keep it.
+#[derive(Clone, Debug)]
+pub enum Layout {
+    /// A TOML file.
+    Toml(toml::TomlLayout),
 }
 
 /// Why a store could not read or write a file. Never carries a value from the file.
@@ -172,6 +190,7 @@ pub fn parse(format: Format, bytes: &[u8], mode: Mode) -> Result<Parsed, FormatE
         Format::Json => json::parse(bytes, mode),
         Format::Dotenv => dotenv::parse(bytes),
         Format::Ini => ini::parse(bytes),
+        Format::Toml => toml::parse(bytes),
         Format::Binary => binary::parse(bytes, mode),
     }
 }
@@ -184,7 +203,26 @@ pub fn emit(
     metadata: Option<&Value>,
     opts: &EmitOptions,
 ) -> Result<Vec<u8>, FormatError> {
+    emit_in_layout(format, doc, metadata, opts, None)
+}
+
+/// Like [`emit`], writing back into `layout` (the source the tree was read from) when
+/// the format keeps layouts and the tree still has that shape.
+pub fn emit_in_layout(
+    format: Format,
+    doc: &Document,
+    metadata: Option<&Value>,
+    opts: &EmitOptions,
+    layout: Option<&Layout>,
+) -> Result<Vec<u8>, FormatError> {
     match format {
+        Format::Toml => toml::emit(
+            doc,
+            metadata,
+            layout.map(|l| match l {
+                Layout::Toml(t) => t,
+            }),
+        ),
         Format::Yaml => yaml::emit(doc, metadata, opts),
         Format::Json => json::emit(doc, metadata, opts),
         Format::Dotenv => dotenv::emit(doc, metadata),

@@ -36,7 +36,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
     }
     let mut doc = Document { branches };
     foot::sink_foot_comments(&mut doc);
-    Ok(Parsed { doc, metadata })
+    Ok(Parsed {
+        doc,
+        metadata,
+        layout: None,
+    })
 }
 
 /// Emits documents separated by `---`, each followed by the `sops` block when given.
