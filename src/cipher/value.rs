@@ -84,17 +84,19 @@ struct Parts<'a> {
 /// Splits an `ENC[...]` string as sops' pattern does (fields in order, type up to the last `]`).
 /// Base64 has no commas, so each field ends at the next comma.
 fn split(value: &str) -> Option<Parts<'_>> {
+    // Commas only separate fields (base64 has none); memchr beats `str::find` here.
+    let comma = |s: &str| memchr::memchr(b',', s.as_bytes());
     let rest = value.strip_prefix(PREFIX)?;
-    let comma = rest.find(',')?;
-    let data = &rest[..comma];
-    let rest = rest[comma..].strip_prefix(",iv:")?;
-    let comma = rest.find(',')?;
-    let iv = &rest[..comma];
-    let rest = rest[comma..].strip_prefix(",tag:")?;
-    let comma = rest.find(',')?;
-    let tag = &rest[..comma];
-    let rest = rest[comma..].strip_prefix(",type:")?;
-    let end = rest.rfind(']')?;
+    let at = comma(rest)?;
+    let data = &rest[..at];
+    let rest = rest[at..].strip_prefix(",iv:")?;
+    let at = comma(rest)?;
+    let iv = &rest[..at];
+    let rest = rest[at..].strip_prefix(",tag:")?;
+    let at = comma(rest)?;
+    let tag = &rest[..at];
+    let rest = rest[at..].strip_prefix(",type:")?;
+    let end = memchr::memrchr(b']', rest.as_bytes())?;
     let kind = &rest[..end];
     if data.is_empty() || iv.is_empty() || tag.is_empty() || kind.is_empty() {
         return None;

@@ -35,7 +35,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         }
     }
     let mut doc = Document { branches };
-    foot::sink_foot_comments(&mut doc);
+    if memchr::memchr(b'#', bytes).is_some() {
+        foot::sink_foot_comments(&mut doc);
+    }
     Ok(Parsed {
         doc,
         metadata,
