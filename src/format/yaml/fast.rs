@@ -176,7 +176,7 @@ fn plain_ok(s: &str) -> bool {
         return false;
     }
     // No `: ` and no ` #`: both need a space, and most values (all ENC[...] ones) have none.
-    !b.contains(&b' ')
+    memchr::memchr(b' ', b).is_none()
         || !b
             .windows(2)
             .any(|w| (w[0] == b':' && w[1] == b' ') || (w[0] == b' ' && w[1] == b'#'))
