@@ -593,13 +593,35 @@ fn map_of(inner: BoxedStrategy<Value>, comments: bool) -> BoxedStrategy<Vec<Entr
                 .count();
             if tail > 0 && tail < entries.len() {
                 let last = &entries[entries.len() - tail - 1];
-                if matches!(last, Entry::Pair(_, Value::Scalar(Scalar::Str(t))) if t.ends_with('\n')) {
+                if matches!(last, Entry::Pair(_, v) if ends_in_kept_breaks(v)) {
                     entries.truncate(entries.len() - tail);
                 }
             }
             entries
         })
         .boxed()
+}
+
+/// Whether the last scalar of a value, down its chain of last items, is a string that
+/// ends in a line break (written as a `|+`-style block that keeps its final breaks).
+fn ends_in_kept_breaks(v: &Value) -> bool {
+    match v {
+        Value::Scalar(Scalar::Str(t)) => t.ends_with('\n'),
+        Value::Seq(items) => items
+            .iter()
+            .rev()
+            .find(|x| !matches!(x, Value::Comment(_)))
+            .is_some_and(ends_in_kept_breaks),
+        Value::Map(m) => m
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Entry::Pair(_, v) => Some(v),
+                Entry::Comment(_) => None,
+            })
+            .is_some_and(ends_in_kept_breaks),
+        _ => false,
+    }
 }
 
 /// A non-empty list or map (written as a block).
@@ -646,15 +668,16 @@ fn seq_of(inner: BoxedStrategy<Value>, comments: bool) -> BoxedStrategy<Vec<Valu
                 .count();
             if tail > 0 {
                 let last = &items[items.len() - tail - 1];
-                let keeps_breaks =
-                    matches!(last, Value::Scalar(Scalar::Str(t)) if t.ends_with('\n'));
+                let keeps_breaks = ends_in_kept_breaks(last);
                 if is_nested_collection(last) || keeps_breaks {
                     items.truncate(items.len() - tail);
                 }
             }
             for item in items.iter_mut() {
                 if let Value::Seq(inner) = item {
-                    if let Some(Value::Seq(deeper)) = inner.first_mut() {
+                    if let Some(Value::Seq(deeper)) =
+                        inner.iter_mut().find(|v| !matches!(v, Value::Comment(_)))
+                    {
                         let lead = deeper
                             .iter()
                             .take_while(|v| matches!(v, Value::Comment(_)))

@@ -125,32 +125,38 @@ impl Writer {
                 self.comment(col, c);
                 continue;
             }
-            // yaml.v3 writes a nested list's leading comments above the outer dash
-            // (`# c` then `- - x`): a comment cannot sit between the two dashes.
-            let item = match item {
-                Value::Seq(inner) => {
-                    let lead = inner.iter().take_while(|x| matches!(x, Value::Comment(_)));
-                    let mut skipped = 0;
-                    for x in lead {
-                        if let Value::Comment(c) = x {
-                            self.comment(col, c);
-                        }
-                        skipped += 1;
-                    }
-                    if skipped > 0 && skipped < inner.len() {
-                        self.pad(col);
-                        self.out.push_str("- ");
-                        self.seq_tail(&inner[skipped..], col);
-                        continue;
-                    }
-                    item
-                }
-                _ => item,
-            };
+            if self.hoisted_list(item, col) {
+                continue;
+            }
             self.pad(col);
             self.out.push_str("- ");
             self.seq_item_body(item, col);
         }
+    }
+
+    /// A list item that is a list starting with comments: yaml.v3 writes those comments
+    /// above the item's dash (`# c` then `- - x`), since a comment cannot sit between two
+    /// dashes. Writes the whole item and returns true, or returns false for other items.
+    fn hoisted_list(&mut self, item: &Value, col: usize) -> bool {
+        let Value::Seq(inner) = item else {
+            return false;
+        };
+        let lead = inner
+            .iter()
+            .take_while(|x| matches!(x, Value::Comment(_)))
+            .count();
+        if lead == 0 || lead == inner.len() {
+            return false;
+        }
+        for x in &inner[..lead] {
+            if let Value::Comment(c) = x {
+                self.comment(col, c);
+            }
+        }
+        self.pad(col);
+        self.out.push_str("- ");
+        self.seq_tail(&inner[lead..], col);
+        true
     }
 
     /// The part of a list item after `- `.
@@ -182,6 +188,9 @@ impl Writer {
                 continue;
             }
             if !first || i > 0 {
+                if self.hoisted_list(x, col + 2) {
+                    continue;
+                }
                 self.pad(col + 2);
             }
             first = false;

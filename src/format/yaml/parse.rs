@@ -381,7 +381,15 @@ impl<'a> Builder<'a> {
                 }
                 return Ok(Value::Seq(items));
             }
-            let comments: Vec<Comment> = self.take_comments_through(ispan.start.line()).collect();
+            // saphyr starts a block scalar's span at its content; an empty one (`|+` and
+            // blank lines) is a zero-width span on the line that ends it, which may be a
+            // comment that follows the item.
+            let empty_block = matches!(
+                event,
+                Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..)
+            ) && ispan.start == ispan.end;
+            let through = ispan.start.line() - usize::from(empty_block);
+            let comments: Vec<Comment> = self.take_comments_through(through).collect();
             items.extend(comments.into_iter().map(Value::Comment));
             items.push(self.node(event, ispan, depth + 1)?);
         }
