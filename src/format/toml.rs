@@ -6,7 +6,7 @@
 //! span of every value and comment in the order the tree walk visits them, and writing
 //! back replaces only those spans. A string keeps its quoting style (basic, literal,
 //! multi-line) because its `ENC[...]` text is written in the same style, which is what
-//! decryption reads back. Comments inside multi-line arrays stay as they are (in clear).
+//! decryption reads back.
 //! Syntax comes from `toml_edit`, the format-preserving parser cargo uses.
 
 use std::ops::Range;
@@ -219,15 +219,24 @@ impl Reader<'_> {
             toml_edit::Value::Array(a) => {
                 let mut items = Vec::with_capacity(a.len());
                 for x in a.iter() {
+                    self.list_comments_in(x.decor().prefix(), &mut items);
                     items.push(self.value(x, depth + 1)?);
+                    self.list_comments_in(x.decor().suffix(), &mut items);
                 }
+                self.list_comments_in(Some(a.trailing()), &mut items);
                 return Ok(Value::Seq(items));
             }
             toml_edit::Value::InlineTable(t) => {
+                // TOML 1.1 lets inline tables span lines, with comments.
                 let mut map = Map::new();
                 for (k, x) in t.iter() {
+                    if let Some(key) = t.key(k) {
+                        self.comments_in(key.leaf_decor().prefix(), &mut map);
+                    }
                     map.push(Entry::Pair(k.to_string(), self.value(x, depth + 1)?));
+                    self.comments_in(x.decor().suffix(), &mut map);
                 }
+                self.comments_in(Some(t.trailing()), &mut map);
                 return Ok(Value::Map(map));
             }
         };
@@ -243,8 +252,29 @@ impl Reader<'_> {
 
     /// Adds the comments of a decor string (whitespace and `#` lines) to `map`.
     fn comments_in(&mut self, raw: Option<&RawString>, map: &mut Map) {
+        for c in self.comment_slots(raw) {
+            map.push(Entry::Comment(c));
+        }
+    }
+
+    /// Adds the comments inside an array to its items. An encrypted one is read as a
+    /// string item, as sops writes encrypted list comments, so the cipher walk treats
+    /// it exactly as in the other stores.
+    fn list_comments_in(&mut self, raw: Option<&RawString>, items: &mut Vec<Value>) {
+        for c in self.comment_slots(raw) {
+            items.push(if c.0.starts_with("ENC[AES256_GCM,") {
+                Value::Scalar(Scalar::Str(c.0))
+            } else {
+                Value::Comment(c)
+            });
+        }
+    }
+
+    /// Records a slot for each `#` comment of a decor string and returns their texts.
+    fn comment_slots(&mut self, raw: Option<&RawString>) -> Vec<Comment> {
+        let mut out = Vec::new();
         let Some(span) = raw.and_then(RawString::span) else {
-            return;
+            return out;
         };
         let text = &self.source[span.clone()];
         let mut offset = 0;
@@ -256,10 +286,11 @@ impl Reader<'_> {
                     span: start..start + 1 + body.len(),
                     kind: SlotKind::Comment,
                 });
-                map.push(Entry::Comment(Comment(body.to_string())));
+                out.push(Comment(body.to_string()));
             }
             offset += line.len();
         }
+        out
     }
 }
 
@@ -340,6 +371,12 @@ fn patched(root: &Map, layout: &TomlLayout) -> Result<Option<String>, FormatErro
     for (slot, leaf) in layout.slots.iter().zip(leaves) {
         let text = match (slot.kind, leaf) {
             (SlotKind::Comment, Leaf::Comment(c)) => format!("#{}", c.0),
+            // An encrypted comment inside an array is a string item (see the reader).
+            (SlotKind::Comment, Leaf::Value(Value::Scalar(Scalar::Str(t))))
+                if t.starts_with("ENC[AES256_GCM,") =>
+            {
+                format!("#{t}")
+            }
             (SlotKind::Value(style), Leaf::Value(v)) => render(v, style)?,
             _ => return Ok(None),
         };

@@ -39,6 +39,7 @@ fn map_value(v: &mut Value, f: &dyn Fn(&str) -> String) {
         Value::Map(m) => map_strings(m, f),
         Value::Seq(items) => items.iter_mut().for_each(|x| map_value(x, f)),
         Value::Scalar(s) => *s = Scalar::Str(f(&String::from_utf8_lossy(&s.plaintext()))),
+        Value::Comment(c) => c.0 = f(&c.0),
         _ => {}
     }
 }
@@ -203,7 +204,10 @@ fn fresh_layout_reads_back_as_the_same_tree() {
         fn strip_value(v: &mut Value) {
             match v {
                 Value::Map(m) => strip(m),
-                Value::Seq(items) => items.iter_mut().for_each(strip_value),
+                Value::Seq(items) => {
+                    items.retain(|x| !matches!(x, Value::Comment(_)));
+                    items.iter_mut().for_each(strip_value)
+                }
                 _ => {}
             }
         }
@@ -229,4 +233,33 @@ fn paths_follow_tables_and_arrays_of_tables() {
         Some(Value::Scalar(Scalar::Int(1)))
     );
     assert_eq!(at("[\"d\"][0][\"e\"]"), Some(Value::Scalar(Scalar::Int(2))));
+}
+
+#[test]
+fn comments_inside_arrays_and_inline_tables_are_slots() {
+    // TOML 1.1 allows line breaks and comments inside inline tables.
+    let text =
+        "a = [\n  # one\n  1, # two\n  2,\n  # end\n]\nt = {\n  # lead\n  k = 1, # after\n}\n";
+    let p = parse(text.as_bytes()).unwrap();
+    let mut doc = p.doc.clone();
+    map_strings(&mut doc.branches[0], &|s| s.to_uppercase());
+    let out = String::from_utf8(emit(&doc, None, Some(layout_of(&p))).unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "a = [\n  # ONE\n  \"1\", # TWO\n  \"2\",\n  # END\n]\nt = {\n  # LEAD\n  k = \"1\", # AFTER\n}\n"
+    );
+}
+
+#[test]
+fn escaped_spellings_come_back_plain_with_the_same_value() {
+    // Known limit: the source spelling of a string (escapes, line-ending backslashes) is
+    // not stored, so the value comes back in the style's plain spelling.
+    let text = "a = \"\"\"\nx\\\n  y\"\"\"\nb = \"\\u00e9\"\n";
+    let p = parse(text.as_bytes()).unwrap();
+    let out = emit(&p.doc, None, Some(layout_of(&p))).unwrap();
+    assert_eq!(
+        String::from_utf8(out.clone()).unwrap(),
+        "a = \"\"\"\nxy\"\"\"\nb = \"\u{e9}\"\n"
+    );
+    assert_eq!(parse(&out).unwrap().doc, p.doc);
 }
