@@ -227,6 +227,12 @@ impl Writer {
 
     /// A string in the style yaml.v3 picks for it.
     fn string(&mut self, s: &str, is_key: bool, body_col: usize) {
+        // go-yaml v3 writes the string `<<` (which would read back as a merge key) with
+        // an explicit tag rather than quotes, and sops prints it so.
+        if s == "<<" && !is_key {
+            self.out.push_str("!!merge <<");
+            return;
+        }
         // Most values are words and tokens that yaml.v3 writes plain: skip the analysis.
         if is_plain_word(s) && !needs_quotes_to_stay_string(s) {
             self.out.push_str(s);
@@ -587,6 +593,7 @@ mod tests {
         assert_eq!(s("a:b c"), "a:b c");
         assert_eq!(s("a:"), "'a:'");
         assert_eq!(s("x  y"), "x  y");
+        assert_eq!(s("<<"), "!!merge <<");
         // The plain-word shortcut agrees with the full analysis.
         for word in [
             "abcdef",
