@@ -120,6 +120,8 @@ pub struct Parsed {
 pub enum Layout {
     /// A TOML file.
     Toml(toml::TomlLayout),
+    /// A dotenv file.
+    Dotenv(dotenv::DotenvLayout),
 }
 
 /// Why a store could not read or write a file. Never carries a value from the file.
@@ -219,13 +221,21 @@ pub fn emit_in_layout(
         Format::Toml => toml::emit(
             doc,
             metadata,
-            layout.map(|l| match l {
-                Layout::Toml(t) => t,
+            layout.and_then(|l| match l {
+                Layout::Toml(t) => Some(t),
+                _ => None,
+            }),
+        ),
+        Format::Dotenv => dotenv::emit(
+            doc,
+            metadata,
+            layout.and_then(|l| match l {
+                Layout::Dotenv(d) => Some(d),
+                _ => None,
             }),
         ),
         Format::Yaml => yaml::emit(doc, metadata, opts),
         Format::Json => json::emit(doc, metadata, opts),
-        Format::Dotenv => dotenv::emit(doc, metadata),
         Format::Ini => ini::emit(doc, metadata),
         Format::Binary => binary::emit(doc, metadata, opts),
     }

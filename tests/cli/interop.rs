@@ -927,3 +927,20 @@ fn random_ini_documents_both_ways() {
     let strategy = (flat_document(true), Just(None)).boxed();
     run_random("ini", 64, Format::Ini, "ini", strategy);
 }
+
+/// sops drops the blank lines of a dotenv file; enseal keeps them in its own round trip,
+/// and sops still reads enseal's file (to its usual output without them).
+#[test]
+fn dotenv_blank_lines_survive_an_enseal_round_trip() {
+    let (env, r) = TestEnv::with_age_key();
+    let plain = b"# db\nDB_HOST=db\n\nDB_PASSWORD=s3cret\n\n# flags\nX=1\n";
+    env.write("app.env", plain);
+    let enc = env.enseal(&["encrypt", "--age", &r, "app.env"]).ok().stdout;
+    env.write("enc.env", &enc);
+    assert_eq!(env.enseal(&["decrypt", "enc.env"]).ok().stdout, plain);
+    let by_sops = env.sops(&["decrypt", "enc.env"]).ok().stdout;
+    assert_eq!(
+        show(&by_sops),
+        "# db\nDB_HOST=db\nDB_PASSWORD=s3cret\n# flags\nX=1\n"
+    );
+}

@@ -19,8 +19,9 @@ fn fixtures() -> Vec<(String, String)> {
 }
 
 fn layout_of(p: &Parsed) -> &TomlLayout {
-    match p.layout.as_ref().unwrap() {
-        super::super::Layout::Toml(t) => t,
+    match p.layout.as_ref() {
+        Some(super::super::Layout::Toml(t)) => t,
+        _ => panic!("no TOML layout"),
     }
 }
 
