@@ -538,7 +538,10 @@ fn escape(c: char, out: &mut String, multiline: bool) {
         '\\' => out.push_str("\\\\"),
         '\n' if multiline => out.push('\n'),
         '\n' => out.push_str("\\n"),
-        '\t' => out.push('\t'),
+        // A tab is written raw in multi-line strings and as `\t` in one-line ones, the
+        // way people usually spell it.
+        '\t' if multiline => out.push('\t'),
+        '\t' => out.push_str("\\t"),
         '\r' => out.push_str("\\r"),
         '\u{8}' => out.push_str("\\b"),
         '\u{c}' => out.push_str("\\f"),
