@@ -125,7 +125,9 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
     let selection = Selection::new(&selector.clone().unwrap_or_default())?;
 
     let data_key = DataKey::generate();
+    let layout_kept = matches!(layout, Some(format::Layout::Json(_)));
     let mut metadata = Metadata {
+        layout_kept,
         shamir_threshold: req.shamir_threshold,
         key_groups: req.key_groups,
         last_modified: now_rfc3339(),
@@ -263,10 +265,12 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
     let output = match &req.extract {
         None => {
-            let layout = loaded
-                .layout
-                .as_ref()
-                .filter(|_| req.output_format == req.input_format);
+            // A JSON file goes back into its own layout only if enseal kept it when
+            // encrypting; sops' files decrypt to sops' exact output.
+            let layout = loaded.layout.as_ref().filter(|l| {
+                req.output_format == req.input_format
+                    && (loaded.metadata.layout_kept || !matches!(l, format::Layout::Json(_)))
+            });
             emit(req.output_format, &loaded.doc, None, &req.emit, layout)?
         }
         Some(path) => extract(&loaded.doc, path, req.output_format, &req.emit)?,

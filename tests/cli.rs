@@ -13,6 +13,8 @@ mod cli;
 mod fixtures;
 #[path = "cli/interop.rs"]
 mod interop;
+#[path = "cli/layout.rs"]
+mod layout;
 #[path = "cli/tamper.rs"]
 mod tamper;
 #[path = "cli/toml.rs"]

@@ -164,6 +164,7 @@ mod tests {
     #[test]
     fn round_trips_through_metadata() {
         let m = Metadata {
+            layout_kept: false,
             shamir_threshold: 2,
             key_groups: vec![
                 KeyGroup {

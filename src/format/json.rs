@@ -18,7 +18,13 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     if bytes.is_empty() {
         return Err(FormatError::Empty);
     }
-    let mut p = Parser { src: bytes, pos: 0 };
+    let mut p = Parser {
+        src: bytes,
+        pos: 0,
+        slots: Vec::new(),
+        record: true,
+        root: RootMarks::default(),
+    };
     p.skip_ws();
     if p.peek() != Some(b'{') {
         return Err(if p.peek().is_none() {
@@ -37,8 +43,17 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
         }
     }
     let metadata = map_remove(&mut map, "sops");
+    // The layout needs the text; a file with invalid UTF-8 is laid out afresh.
+    let layout = std::str::from_utf8(bytes).ok().map(|text| {
+        super::Layout::Json(JsonLayout {
+            source: text.to_string(),
+            slots: std::mem::take(&mut p.slots),
+            root: p.root,
+            unit: indent_unit(text, p.root.open),
+        })
+    });
     Ok(Parsed {
-        layout: None,
+        layout,
         doc: Document {
             branches: vec![map],
         },
@@ -46,9 +61,68 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     })
 }
 
+/// Where the values of a parsed JSON file sit, so that a file enseal encrypted keeps its
+/// own layout (indentation, key order, one-line objects, escapes in keys) and decrypts
+/// back to the same bytes. Only files whose metadata says `enseal_layout: kept` are
+/// decrypted this way: sops' own files decrypt to sops' exact output (docs/layout.md).
+#[derive(Clone)]
+pub struct JsonLayout {
+    source: String,
+    /// Every scalar (and `null`) outside the `sops` member, in tree-walk order.
+    slots: Vec<std::ops::Range<usize>>,
+    root: RootMarks,
+    /// One level of the file's indentation (empty for a one-line file).
+    unit: String,
+}
+
+// The source may be plaintext: show only its size.
+impl std::fmt::Debug for JsonLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "JsonLayout({} bytes, {} slots)",
+            self.source.len(),
+            self.slots.len()
+        )
+    }
+}
+
+/// Positions in the top-level object.
+#[derive(Clone, Copy, Debug, Default)]
+struct RootMarks {
+    /// The `{`.
+    open: usize,
+    /// Just after the value of the last member that is not `sops`.
+    last_value_end: Option<usize>,
+    /// The text to cut to remove the `sops` member (with its comma).
+    sops: Option<(usize, usize)>,
+}
+
+/// One level of indentation: the white space before the first key of the top-level
+/// object when it sits on its own line.
+fn indent_unit(text: &str, open: usize) -> String {
+    let after = &text[open + 1..];
+    let Some(nl) = after.find('\n') else {
+        return String::new();
+    };
+    let before_nl = &after[..nl];
+    if !before_nl.trim().is_empty() {
+        return String::new();
+    }
+    after[nl + 1..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
 struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
+    /// Spans of the scalars read so far (see [`JsonLayout`]).
+    slots: Vec<std::ops::Range<usize>>,
+    /// False while reading the `sops` member, whose values are not slots.
+    record: bool,
+    root: RootMarks,
 }
 
 impl Parser<'_> {
@@ -91,6 +165,10 @@ impl Parser<'_> {
         match self.peek() {
             None => Err(self.err("unexpected end of input")),
             Some(b'{') => {
+                let root = depth == 0;
+                if root {
+                    self.root.open = self.pos;
+                }
                 self.pos += 1;
                 let mut map = Map::new();
                 self.skip_ws();
@@ -98,14 +176,47 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(Value::Map(map));
                 }
+                let mut prev_end: Option<usize> = None;
                 loop {
                     self.skip_ws();
                     if self.peek() != Some(b'"') {
                         return Err(self.err("expected a string key"));
                     }
+                    let key_start = self.pos;
                     let key = self.string()?;
                     self.expect(b':', "':' after an object key")?;
+                    let is_sops = root && key == "sops" && self.record;
+                    if is_sops {
+                        self.record = false;
+                    }
                     let value = self.value(depth + 1)?;
+                    if root {
+                        if is_sops {
+                            self.record = true;
+                            // With the comma before it, or (first member) the one after.
+                            let cut = match prev_end {
+                                Some(end) => (end, self.pos),
+                                None => {
+                                    let mut end = self.pos;
+                                    let rest = &self.src[end..];
+                                    let ws =
+                                        rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                                    if rest.get(ws) == Some(&b',') {
+                                        end += ws + 1;
+                                        end += self.src[end..]
+                                            .iter()
+                                            .take_while(|b| b.is_ascii_whitespace())
+                                            .count();
+                                    }
+                                    (key_start, end)
+                                }
+                            };
+                            self.root.sops = Some(cut);
+                        } else {
+                            self.root.last_value_end = Some(self.pos);
+                        }
+                        prev_end = Some(self.pos);
+                    }
                     map.push(Entry::Pair(key, value));
                     self.skip_ws();
                     match self.peek() {
@@ -141,12 +252,25 @@ impl Parser<'_> {
                     }
                 }
             }
+            Some(_) => {
+                let start = self.pos;
+                let v = self.scalar()?;
+                if self.record {
+                    self.slots.push(start..self.pos);
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    fn scalar(&mut self) -> Result<Value, FormatError> {
+        match self.peek() {
             Some(b'"') => Ok(Value::Scalar(Scalar::Str(self.string()?))),
             Some(b't') => self.literal(b"true", Value::Scalar(Scalar::Bool(true))),
             Some(b'f') => self.literal(b"false", Value::Scalar(Scalar::Bool(false))),
             Some(b'n') => self.literal(b"null", Value::Null),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.err("invalid character where a value was expected")),
+            _ => Err(self.err("invalid character where a value was expected")),
         }
     }
 
@@ -468,6 +592,114 @@ pub fn emit(
     Ok(e.out.into_bytes())
 }
 
+/// Writes `doc` back into the file it was read from: every scalar in place (strings
+/// with only the escapes JSON needs, numbers as sops writes them), the old `sops`
+/// member cut, and `metadata` (if any) added as the last member in the file's own
+/// indentation. A tree of another shape is laid out afresh, as sops would.
+pub fn emit_in_layout(
+    doc: &Document,
+    metadata: Option<&Value>,
+    layout: &JsonLayout,
+) -> Result<Vec<u8>, FormatError> {
+    let empty = Map::new();
+    let branch = doc.branches.first().unwrap_or(&empty);
+    let mut leaves = Vec::with_capacity(layout.slots.len());
+    collect_leaves(branch, &mut leaves);
+    if leaves.len() != layout.slots.len() {
+        return emit(doc, metadata, &EmitOptions::default());
+    }
+    let mut edits: Vec<(usize, usize, String)> = Vec::with_capacity(leaves.len() + 2);
+    for (span, leaf) in layout.slots.iter().zip(leaves) {
+        let mut text = String::new();
+        match leaf {
+            Value::Null => text.push_str("null"),
+            Value::Scalar(Scalar::Str(t) | Scalar::Time(t)) => write_plain_string(&mut text, t),
+            Value::Scalar(sc) => {
+                let mut e = Emitter {
+                    out: String::new(),
+                    indent: "",
+                };
+                e.scalar(sc)?;
+                text = e.out;
+            }
+            _ => return emit(doc, metadata, &EmitOptions::default()),
+        }
+        edits.push((span.start, span.end, text));
+    }
+    if let Some((start, end)) = layout.root.sops {
+        edits.push((start, end, String::new()));
+    }
+    if let Some(meta) = metadata {
+        let mut e = Emitter {
+            out: String::new(),
+            indent: &layout.unit,
+        };
+        e.value(meta, 1)?;
+        let one_line = layout.unit.is_empty();
+        let member = if one_line {
+            format!("\"sops\": {}", e.out.replace('\n', ""))
+        } else {
+            format!("\n{}\"sops\": {}", layout.unit, e.out)
+        };
+        match layout.root.last_value_end {
+            Some(at) => edits.push((at, at, format!(",{member}"))),
+            None => edits.push((layout.root.open + 1, layout.root.open + 1, member)),
+        }
+    }
+    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    let src = &layout.source;
+    let mut out = String::with_capacity(src.len() + edits.iter().map(|e| e.2.len()).sum::<usize>());
+    let mut at = 0;
+    for (start, end, text) in &edits {
+        if *start < at {
+            return emit(doc, metadata, &EmitOptions::default());
+        }
+        out.push_str(&src[at..*start]);
+        out.push_str(text);
+        at = *end;
+    }
+    out.push_str(&src[at..]);
+    Ok(out.into_bytes())
+}
+
+/// Scalars and nulls in tree-walk order (the order the parser recorded slots in).
+fn collect_leaves<'a>(map: &'a Map, out: &mut Vec<&'a Value>) {
+    for e in map {
+        if let Entry::Pair(_, v) = e {
+            collect_value(v, out);
+        }
+    }
+}
+
+fn collect_value<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Map(m) => collect_leaves(m, out),
+        Value::Seq(items) => items.iter().for_each(|x| collect_value(x, out)),
+        Value::Comment(_) => {}
+        Value::Scalar(_) | Value::Null => out.push(v),
+    }
+}
+
+/// A JSON string with only the escapes JSON requires (the way people write JSON by
+/// hand), not Go's HTML-safe `\u003c` ones.
+fn write_plain_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Emits a single value as sops' JSON `EmitValue` does (indented, no trailing newline).
 pub fn emit_value(value: &Value, opts: &EmitOptions) -> Result<Vec<u8>, FormatError> {
     let indent = indent_of(opts);
@@ -488,6 +720,53 @@ mod tests {
         let p = parse(input.as_bytes(), Mode::Plain).unwrap();
         String::from_utf8(emit(&p.doc, p.metadata.as_ref(), &EmitOptions::default()).unwrap())
             .unwrap()
+    }
+
+    fn layout_of(p: &Parsed) -> &JsonLayout {
+        match p.layout.as_ref() {
+            Some(crate::format::Layout::Json(l)) => l,
+            _ => panic!("no JSON layout"),
+        }
+    }
+
+    #[test]
+    fn layout_round_trips_with_and_without_metadata() {
+        let meta = Value::Map(vec![
+            Entry::Pair("mac".into(), Value::str("m")),
+            Entry::Pair("version".into(), Value::str("3.11.0")),
+        ]);
+        for text in [
+            "{\n  \"a\": \"x<y&z\",\n  \"n\": [1, 2.5, true, null],\n  \"o\": {\"k\": \"v\"}\n}\n",
+            "{\"a\":1}",
+            "{}",
+            "{ }\n",
+            "{\n\t\"a\": \"\\u00e9\\n\"\n}",
+            "{\r\n    \"a\": \"b\"\r\n}\r\n",
+            "{\"a\": \"b\"} trailing data\n",
+        ] {
+            let p = parse(text.as_bytes(), Mode::Plain).unwrap();
+            let with = emit_in_layout(&p.doc, Some(&meta), layout_of(&p)).unwrap();
+            let again = parse(&with, Mode::Plain).unwrap();
+            assert_eq!(again.doc, p.doc, "{text:?}");
+            assert_eq!(again.metadata.as_ref(), Some(&meta), "{text:?}");
+            let back = emit_in_layout(&again.doc, None, layout_of(&again)).unwrap();
+            // Escapes JSON does not need come back as the characters (a known limit).
+            let want = text.replace("\\u00e9", "é");
+            assert_eq!(String::from_utf8(back).unwrap(), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn layout_cuts_a_sops_member_wherever_it_is() {
+        for (text, want) in [
+            ("{\"sops\": {\"v\": 1}, \"a\": 1}", "{\"a\": 1}"),
+            ("{\"a\": 1, \"sops\": {}, \"b\": 2}", "{\"a\": 1, \"b\": 2}"),
+            ("{\"sops\": {}}", "{}"),
+        ] {
+            let p = parse(text.as_bytes(), Mode::Plain).unwrap();
+            let out = emit_in_layout(&p.doc, None, layout_of(&p)).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{text}");
+        }
     }
 
     #[test]

@@ -122,6 +122,8 @@ pub enum Layout {
     Toml(toml::TomlLayout),
     /// A dotenv file.
     Dotenv(dotenv::DotenvLayout),
+    /// A JSON file.
+    Json(json::JsonLayout),
 }
 
 /// Why a store could not read or write a file. Never carries a value from the file.
@@ -226,6 +228,10 @@ pub fn emit_in_layout(
                 _ => None,
             }),
         ),
+        Format::Json => match layout {
+            Some(Layout::Json(l)) => json::emit_in_layout(doc, metadata, l),
+            _ => json::emit(doc, metadata, opts),
+        },
         Format::Dotenv => dotenv::emit(
             doc,
             metadata,
@@ -235,7 +241,7 @@ pub fn emit_in_layout(
             }),
         ),
         Format::Yaml => yaml::emit(doc, metadata, opts),
-        Format::Json => json::emit(doc, metadata, opts),
+
         Format::Ini => ini::emit(doc, metadata),
         Format::Binary => binary::emit(doc, metadata, opts),
     }

@@ -26,6 +26,10 @@ pub struct Metadata {
     pub mac_only_encrypted: bool,
     /// The sops version that wrote the file.
     pub version: String,
+    /// enseal wrote the file in its plaintext's own layout (`enseal_layout: kept`), so
+    /// decryption gives that layout back (docs/layout.md). sops ignores the field and
+    /// drops it when it rewrites the file.
+    pub layout_kept: bool,
 }
 
 /// Why the metadata block cannot be used.
@@ -419,6 +423,7 @@ impl Metadata {
             selector: None,
             mac_only_encrypted: false,
             version: String::new(),
+            layout_kept: false,
         };
         let mut flat = KeyGroup::default();
         let mut groups = Vec::new();
@@ -451,6 +456,7 @@ impl Metadata {
                     }
                 }
                 "lastmodified" => m.last_modified = text(v, k)?,
+                "enseal_layout" => m.layout_kept = text(v, k)? == "kept",
                 "mac" => m.mac = text(v, k)?,
                 "version" => {
                     if format == Format::Json && !matches!(v, Value::Scalar(Scalar::Str(_))) {
@@ -544,6 +550,9 @@ impl Metadata {
             ));
         }
         out.push(pair("version", s(&self.version)));
+        if self.layout_kept {
+            out.push(pair("enseal_layout", s("kept")));
+        }
         Value::Map(out)
     }
 }
@@ -554,6 +563,7 @@ mod tests {
 
     fn sample() -> Metadata {
         Metadata {
+            layout_kept: false,
             shamir_threshold: 0,
             key_groups: vec![KeyGroup {
                 age: vec![AgeKey {

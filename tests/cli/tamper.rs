@@ -231,7 +231,7 @@ struct Store {
 const STORES: [Store; 4] = [
     Store {
         name: "t.json",
-        plain: "{\"user\": \"alice-the-user\", \"db\": {\"password\": \"hunter2-secret\"}, \"list\": [\"first-item\", \"second-item\"]}",
+        plain: "{\n  \"user\": \"alice-the-user\",\n  \"db\": {\n    \"password\": \"hunter2-secret\"\n  },\n  \"list\": [\n    \"first-item\",\n    \"second-item\"\n  ]\n}\n",
         password_line: |l| l.contains("\"password\": \"ENC["),
         path: &["db", "password"],
         delete_line: None,
@@ -276,13 +276,16 @@ fn other_stores_written_by_enseal_and_by_sops() {
             .ok()
             .stdout_str();
             let label = format!("{tool} {ext}");
-            // The untouched file decrypts, to what sops prints.
+            // The untouched file decrypts, to what sops prints (a JSON file enseal wrote:
+            // to its input, whose layout enseal keeps).
             env.write(store.name, &enc);
             let ours = env.enseal(&["decrypt", store.name]).ok().stdout;
-            assert!(
-                ours == env.sops(&["decrypt", store.name]).ok().stdout,
-                "{label}"
-            );
+            let expected = if (tool, ext) == ("enseal", "json") {
+                store.plain.as_bytes().to_vec()
+            } else {
+                env.sops(&["decrypt", store.name]).ok().stdout
+            };
+            assert!(ours == expected, "{label}");
 
             let password = enc_span(&enc, store.password_line);
             for field in ["data:", "iv:", "tag:"] {

@@ -1,0 +1,99 @@
+//! Files keep their own layout: every JSON fixture in `fixtures/json/` encrypts in its
+//! own indentation and key order (values replaced, a `sops` member appended), sops
+//! decrypts it to the same data, and enseal decrypts it back to the original bytes.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::{show, TestEnv};
+
+fn fixtures(dir: &str, ext: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(dir);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    assert!(
+        out.len() >= 5,
+        "fixtures/{} holds {} files",
+        dir.display(),
+        out.len()
+    );
+    out
+}
+
+/// The data of a JSON text as Python's json module reads it (canonical, sorted keys),
+/// without the `sops` member.
+fn data_of(bytes: &[u8]) -> String {
+    let script = "import json,sys\nd=json.loads(sys.stdin.read())\nd.pop('sops',None)\nprint(json.dumps(d,sort_keys=True))";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "not JSON:\n{}", show(bytes));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn json_fixtures_keep_their_layout_and_sops_reads_them() {
+    let (env, r) = TestEnv::with_age_key();
+    for (name, plain) in fixtures("json", "json") {
+        env.write(&name, &plain);
+        let enc = env.enseal(&["encrypt", "--age", &r, &name]).ok().stdout;
+        let text = String::from_utf8(enc.clone()).unwrap();
+        assert!(text.contains("\"enseal_layout\": \"kept\""), "{name}");
+        // Same lines up to the sops member (one-line files stay one line).
+        let plain_text = String::from_utf8(plain.clone()).unwrap();
+        let before_sops = text.split("\"sops\": {").next().unwrap();
+        assert_eq!(
+            before_sops.lines().count().max(1),
+            plain_text.lines().count().max(1),
+            "{name}: lines moved:\n{text}"
+        );
+        env.write(&format!("enc-{name}"), &enc);
+        let ours = env.enseal(&["decrypt", &format!("enc-{name}")]).ok().stdout;
+        assert!(
+            ours == plain,
+            "{name}: enseal gives back other bytes:\n{}",
+            show(&ours)
+        );
+        let theirs = env.sops(&["decrypt", &format!("enc-{name}")]).ok().stdout;
+        assert_eq!(
+            data_of(&theirs),
+            data_of(&plain),
+            "{name}: sops reads other data"
+        );
+    }
+}
+
+/// A file sops wrote (no layout marker) still decrypts to exactly what sops prints.
+#[test]
+fn sops_json_files_decrypt_to_sops_output() {
+    let (env, r) = TestEnv::with_age_key();
+    for (name, plain) in fixtures("json", "json") {
+        env.write(&name, &plain);
+        let enc = env.sops(&["encrypt", "--age", &r, &name]).ok().stdout;
+        env.write(&format!("s-{name}"), &enc);
+        let ours = env.enseal(&["decrypt", &format!("s-{name}")]).ok().stdout;
+        let theirs = env.sops(&["decrypt", &format!("s-{name}")]).ok().stdout;
+        assert!(
+            ours == theirs,
+            "{name}:\n{}\n---\n{}",
+            show(&ours),
+            show(&theirs)
+        );
+    }
+}
