@@ -36,6 +36,7 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     let Value::Map(mut map) = p.value(0)? else {
         unreachable!("peeked '{{'")
     };
+    p.root.close = p.pos;
     if mode == Mode::Encrypted {
         p.skip_ws();
         if p.pos < p.src.len() {
@@ -96,6 +97,8 @@ struct RootMarks {
     last_value_end: Option<usize>,
     /// The text to cut to remove the `sops` member (with its comma).
     sops: Option<(usize, usize)>,
+    /// Just after the closing `}`.
+    close: usize,
 }
 
 /// One level of indentation: the white space before the first key of the top-level
@@ -658,7 +661,19 @@ pub fn emit_in_layout(
         out.push_str(text);
         at = *end;
     }
-    out.push_str(&src[at..]);
+    // sops ignores anything after the top-level object in a plaintext file, but an
+    // encrypted file must hold exactly one value: keep only the white space after it.
+    let end = if metadata.is_some() {
+        let close = layout.root.close.max(at);
+        close
+            + src[close..]
+                .bytes()
+                .take_while(u8::is_ascii_whitespace)
+                .count()
+    } else {
+        src.len()
+    };
+    out.push_str(&src[at..end]);
     Ok(out.into_bytes())
 }
 
@@ -742,7 +757,6 @@ mod tests {
             "{ }\n",
             "{\n\t\"a\": \"\\u00e9\\n\"\n}",
             "{\r\n    \"a\": \"b\"\r\n}\r\n",
-            "{\"a\": \"b\"} trailing data\n",
         ] {
             let p = parse(text.as_bytes(), Mode::Plain).unwrap();
             let with = emit_in_layout(&p.doc, Some(&meta), layout_of(&p)).unwrap();
@@ -754,6 +768,19 @@ mod tests {
             let want = text.replace("\\u00e9", "é");
             assert_eq!(String::from_utf8(back).unwrap(), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn layout_drops_data_after_the_object_when_encrypting() {
+        let meta = Value::Map(vec![Entry::Pair("version".into(), Value::str("3.11.0"))]);
+        let p = parse(b"{\"a\": \"b\"}\n trailing data\n", Mode::Plain).unwrap();
+        let with = emit_in_layout(&p.doc, Some(&meta), layout_of(&p)).unwrap();
+        assert_eq!(
+            String::from_utf8(with.clone()).unwrap(),
+            "{\"a\": \"b\",\"sops\": {\"version\": \"3.11.0\"}}\n "
+        );
+        // An encrypted file is read strictly, and this one is a single value.
+        assert!(parse(&with, Mode::Encrypted).is_ok());
     }
 
     #[test]
