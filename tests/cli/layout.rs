@@ -1,6 +1,7 @@
-//! Files keep their own layout: every JSON fixture in `fixtures/json/` encrypts in its
+//! Files keep their own layout. Every JSON fixture in `fixtures/json/` encrypts in its
 //! own indentation and key order (values replaced, a `sops` member appended), sops
-//! decrypts it to the same data, and enseal decrypts it back to the original bytes.
+//! decrypts it to the same data, and enseal decrypts it back to the original bytes. The
+//! dotenv fixtures keep their blank lines the same way.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -95,5 +96,38 @@ fn sops_json_files_decrypt_to_sops_output() {
             show(&ours),
             show(&theirs)
         );
+    }
+}
+
+/// dotenv files keep their blank lines through enseal; sops reads enseal's files to its
+/// usual output (the same lines without the blank ones).
+#[test]
+fn dotenv_fixtures_round_trip_byte_for_byte() {
+    let (env, r) = TestEnv::with_age_key();
+    for (name, plain) in fixtures("dotenv", "env") {
+        env.write(&name, &plain);
+        let enc = env.enseal(&["encrypt", "--age", &r, &name]).ok().stdout;
+        let text = String::from_utf8(enc.clone()).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("sops_"))
+        {
+            let value = line.split_once('=').map_or(line, |(_, v)| v);
+            assert!(
+                value.is_empty() || value.starts_with("ENC[") || line.starts_with("#ENC["),
+                "{name}: a line stayed in clear: {}",
+                line.split('=').next().unwrap_or("")
+            );
+        }
+        env.write(&format!("enc-{name}"), &enc);
+        let ours = env.enseal(&["decrypt", &format!("enc-{name}")]).ok().stdout;
+        assert!(ours == plain, "{name}:\n{}", show(&ours));
+        let theirs = env.sops(&["decrypt", &format!("enc-{name}")]).ok().stdout;
+        let without_blanks: String = String::from_utf8_lossy(&plain)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(show(&theirs), without_blanks, "{name}");
     }
 }
