@@ -425,12 +425,16 @@ fn write_bytes(out: &mut String, mut bytes: &[u8]) {
     loop {
         match std::str::from_utf8(bytes) {
             Ok(s) => {
-                write_escaped(out, s);
+                write_escaped(out, s, true);
                 break;
             }
             Err(e) => {
                 let (valid, rest) = bytes.split_at(e.valid_up_to());
-                write_escaped(out, std::str::from_utf8(valid).expect("validated prefix"));
+                write_escaped(
+                    out,
+                    std::str::from_utf8(valid).expect("validated prefix"),
+                    true,
+                );
                 out.push_str("\\ufffd");
                 bytes = &rest[1..];
             }
@@ -442,12 +446,13 @@ fn write_bytes(out: &mut String, mut bytes: &[u8]) {
 /// Writes `s` as a Go `encoding/json` string literal (HTML-safe escaping).
 pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    write_escaped(out, s);
+    write_escaped(out, s, true);
     out.push('"');
 }
 
-/// The inside of a Go JSON string literal.
-fn write_escaped(out: &mut String, s: &str) {
+/// The inside of a JSON string literal: Go's HTML-safe escapes (`<` as `\u003c`, ...)
+/// when `html_safe`, else only the escapes JSON requires (the way people write JSON).
+fn write_escaped(out: &mut String, s: &str, html_safe: bool) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -457,11 +462,11 @@ fn write_escaped(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
+            '<' if html_safe => out.push_str("\\u003c"),
+            '>' if html_safe => out.push_str("\\u003e"),
+            '&' if html_safe => out.push_str("\\u0026"),
+            '\u{2028}' if html_safe => out.push_str("\\u2028"),
+            '\u{2029}' if html_safe => out.push_str("\\u2029"),
             c if (c as u32) < 0x20 => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
@@ -695,23 +700,10 @@ fn collect_value<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-/// A JSON string with only the escapes JSON requires (the way people write JSON by
-/// hand), not Go's HTML-safe `\u003c` ones.
+/// A JSON string with only the escapes JSON requires (see [`write_escaped`]).
 fn write_plain_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
+    write_escaped(out, s, false);
     out.push('"');
 }
 
