@@ -94,10 +94,22 @@ pub struct EncryptRequest {
     pub mac_only_encrypted: bool,
     /// Output indentation.
     pub emit: EmitOptions,
+    /// Write the encrypted file in the plaintext's own layout (stores that can);
+    /// false lays it out afresh as sops does.
+    pub keep_layout: bool,
+}
+
+/// An encrypted file.
+#[derive(Debug)]
+pub struct Encrypted {
+    /// The file's bytes.
+    pub output: Vec<u8>,
+    /// What the user should know (never a value): why the layout was not kept, ...
+    pub warnings: Vec<String>,
 }
 
 /// Encrypts plaintext `input`; returns the encrypted file's bytes.
-pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8>, FileError> {
+pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Encrypted, FileError> {
     let parsed =
         format::parse(req.input_format, input, Mode::Plain).map_err(|source| FileError::Parse {
             format: req.input_format.name(),
@@ -108,9 +120,12 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
     }
     let mut doc = parsed.doc;
     // A store that keeps layouts writes the encrypted values back into the source.
-    let layout = parsed
+    let mut layout = parsed
         .layout
-        .filter(|_| req.output_format == req.input_format);
+        .filter(|_| req.output_format == req.input_format)
+        .filter(|l| {
+            req.keep_layout || !matches!(l, format::Layout::Json(_) | format::Layout::Yaml(_))
+        });
     if req.key_groups.iter().all(KeyGroup::is_empty) {
         return Err(FileError::NoKeys);
     }
@@ -125,9 +140,13 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
     let selection = Selection::new(&selector.clone().unwrap_or_default())?;
 
     let data_key = DataKey::generate();
-    let layout_kept = matches!(layout, Some(format::Layout::Json(_)));
+    let layout_kept = matches!(
+        layout,
+        Some(format::Layout::Json(_) | format::Layout::Yaml(_))
+    );
     let mut metadata = Metadata {
         layout_kept,
+        layout_spelling: None,
         shamir_threshold: req.shamir_threshold,
         key_groups: req.key_groups,
         last_modified: now_rfc3339(),
@@ -143,26 +162,56 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Vec<u8
         env,
     )?;
     let cipher = Cipher::new(&data_key);
-    if req.output_format == Format::Yaml && yaml::foot::may_move_when_encrypted(&doc) {
+    if req.output_format == Format::Yaml
+        && !layout_kept
+        && yaml::foot::may_move_when_encrypted(&doc)
+    {
         // sops writes an encrypted list comment as a string item, which changes where
         // yaml.v3 reads the comments after that list: place them there first, so that
-        // they are encrypted under the key path sops will decrypt them with.
+        // they are encrypted under the key path sops will decrypt them with. (A kept
+        // layout writes comments where they were, so yaml.v3 places them as before.)
         let mut twin = doc.clone();
         tree::encrypt(&mut twin, &cipher, &selection, mac_only, None)
             .map_err(FileError::Encrypt)?;
         let moves = yaml::foot::sink_foot_comments(&mut twin);
         yaml::foot::replay(&mut doc, &moves);
     }
+    // How the author spelled values that would not come back as written (`1.0`,
+    // folded text): kept encrypted in the metadata for decryption.
+    let spellings = match &layout {
+        Some(format::Layout::Yaml(l)) => l.spellings_of(&doc),
+        _ => Vec::new(),
+    };
     let mac =
         tree::encrypt(&mut doc, &cipher, &selection, mac_only, None).map_err(FileError::Encrypt)?;
     metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
-    emit(
+    if !spellings.is_empty() {
+        metadata.layout_spelling = Some(format::spelling::seal(&spellings, &cipher));
+    }
+    let mut warnings = Vec::new();
+    if let Some(format::Layout::Yaml(l)) = &layout {
+        if let Some((line, column)) = l.alias_to_encrypted(&doc) {
+            // sops expands aliases; an alias cannot stand for an encrypted value, which
+            // is bound to its own key path.
+            warnings.push(format!(
+                "line {line}, column {column}: this alias refers to a value that is encrypted, \
+                 and an encrypted value cannot be shared by an alias (each is bound to its own \
+                 key path), so the file is written in sops' layout with aliases expanded. To \
+                 keep the layout, leave the anchored value in clear (--encrypted-regex, an \
+                 _unencrypted suffix)"
+            ));
+            layout = None;
+            metadata.layout_kept = false;
+        }
+    }
+    let output = emit(
         req.output_format,
         &doc,
         Some(&metadata),
         &req.emit,
         layout.as_ref(),
-    )
+    )?;
+    Ok(Encrypted { output, warnings })
 }
 
 /// What to decrypt and how.
@@ -263,13 +312,19 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     let mut loaded = load(input, req.input_format)?;
     let key = data_key(&loaded.metadata, &req.decryption_order, env)?;
     let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
+    if let (Some(format::Layout::Yaml(l)), Some(sealed)) =
+        (loaded.layout.as_mut(), &loaded.metadata.layout_spelling)
+    {
+        l.spellings = format::spelling::open(sealed, &Cipher::new(&key)).unwrap_or_default();
+    }
     let output = match &req.extract {
         None => {
-            // A JSON file goes back into its own layout only if enseal kept it when
-            // encrypting; sops' files decrypt to sops' exact output.
+            // A JSON or YAML file goes back into its own layout only if enseal kept it
+            // when encrypting; sops' files decrypt to sops' exact output.
             let layout = loaded.layout.as_ref().filter(|l| {
                 req.output_format == req.input_format
-                    && (loaded.metadata.layout_kept || !matches!(l, format::Layout::Json(_)))
+                    && (loaded.metadata.layout_kept
+                        || matches!(l, format::Layout::Toml(_) | format::Layout::Dotenv(_)))
             });
             emit(req.output_format, &loaded.doc, None, &req.emit, layout)?
         }

@@ -146,10 +146,15 @@ pub fn run(args: EncryptArgs, config_path: Option<&Path>, env: &KeyEnv) -> Resul
         selector: cli_selector(&args)?.or(rule.selector.clone()),
         mac_only_encrypted: args.mac_only_encrypted || rule.mac_only_encrypted,
         emit: emit_options(args.input.indent, config.as_ref(), input.output_format),
+        // An explicit --indent asks for a fresh layout in that indentation.
+        keep_layout: args.input.indent.is_none(),
     };
-    let output = file::encrypt(&input.bytes, request, env).map_err(|source| Error::File {
+    let encrypted = file::encrypt(&input.bytes, request, env).map_err(|source| Error::File {
         path: input.display(),
         source,
     })?;
-    write_output(&args.input, &input, &output)
+    for w in &encrypted.warnings {
+        eprintln!("warning: {}: {w}", input.display());
+    }
+    write_output(&args.input, &input, &encrypted.output)
 }

@@ -165,6 +165,7 @@ mod tests {
     fn round_trips_through_metadata() {
         let m = Metadata {
             layout_kept: false,
+            layout_spelling: None,
             shamir_threshold: 2,
             key_groups: vec![
                 KeyGroup {

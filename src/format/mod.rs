@@ -12,6 +12,7 @@ pub mod dotenv;
 pub mod flatten;
 pub mod ini;
 pub mod json;
+pub mod spelling;
 pub mod toml;
 pub mod yaml;
 
@@ -124,6 +125,8 @@ pub enum Layout {
     Dotenv(dotenv::DotenvLayout),
     /// A JSON file.
     Json(json::JsonLayout),
+    /// A YAML file.
+    Yaml(yaml::YamlLayout),
 }
 
 /// Why a store could not read or write a file. Never carries a value from the file.
@@ -190,7 +193,7 @@ pub(crate) fn text_of(bytes: &[u8]) -> Result<&str, FormatError> {
 /// Parses `bytes` in `format`.
 pub fn parse(format: Format, bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     match format {
-        Format::Yaml => yaml::parse(bytes),
+        Format::Yaml => yaml::parse(bytes, mode),
         Format::Json => json::parse(bytes, mode),
         Format::Dotenv => dotenv::parse(bytes),
         Format::Ini => ini::parse(bytes),
@@ -240,8 +243,10 @@ pub fn emit_in_layout(
                 _ => None,
             }),
         ),
-        Format::Yaml => yaml::emit(doc, metadata, opts),
-
+        Format::Yaml => match layout {
+            Some(Layout::Yaml(l)) => yaml::emit_in_layout(doc, metadata, opts, l),
+            _ => yaml::emit(doc, metadata, opts),
+        },
         Format::Ini => ini::emit(doc, metadata),
         Format::Binary => binary::emit(doc, metadata, opts),
     }

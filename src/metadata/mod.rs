@@ -30,6 +30,9 @@ pub struct Metadata {
     /// decryption gives that layout back (docs/layout.md). sops ignores the field and
     /// drops it when it rewrites the file.
     pub layout_kept: bool,
+    /// The source spellings of values whose canonical form differs, encrypted
+    /// (`enseal_spelling`, see `format::spelling`).
+    pub layout_spelling: Option<String>,
 }
 
 /// Why the metadata block cannot be used.
@@ -424,6 +427,7 @@ impl Metadata {
             mac_only_encrypted: false,
             version: String::new(),
             layout_kept: false,
+            layout_spelling: None,
         };
         let mut flat = KeyGroup::default();
         let mut groups = Vec::new();
@@ -457,6 +461,7 @@ impl Metadata {
                 }
                 "lastmodified" => m.last_modified = text(v, k)?,
                 "enseal_layout" => m.layout_kept = text(v, k)? == "kept",
+                "enseal_spelling" => m.layout_spelling = Some(text(v, k)?),
                 "mac" => m.mac = text(v, k)?,
                 "version" => {
                     if format == Format::Json && !matches!(v, Value::Scalar(Scalar::Str(_))) {
@@ -552,6 +557,9 @@ impl Metadata {
         out.push(pair("version", s(&self.version)));
         if self.layout_kept {
             out.push(pair("enseal_layout", s("kept")));
+            if let Some(sp) = &self.layout_spelling {
+                out.push(pair("enseal_spelling", s(sp)));
+            }
         }
         Value::Map(out)
     }
@@ -564,6 +572,7 @@ mod tests {
     fn sample() -> Metadata {
         Metadata {
             layout_kept: false,
+            layout_spelling: None,
             shamir_threshold: 0,
             key_groups: vec![KeyGroup {
                 age: vec![AgeKey {

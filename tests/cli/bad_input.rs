@@ -91,8 +91,18 @@ fn catalogue() {
         .ok()
         .stdout_str();
     env.write("good.yaml", &good);
-    let sops_block = &good[good.find("\nsops:").unwrap() + 1..];
-    let first_line = good.lines().next().unwrap();
+    // enseal writes the `sops` block before the first key, which keeps its layout.
+    let a_line = good.find("\na: ").unwrap() + 1;
+    let sops_block = &good[good.find("sops:").unwrap()..a_line];
+    let first_line = good[a_line..].lines().next().unwrap();
+    // Breaks the first encrypted value (not the MAC in the `sops` block above it).
+    let in_data = |from: &str, to: &str| {
+        format!(
+            "{}{}",
+            &good[..a_line],
+            good[a_line..].replacen(from, to, 1)
+        )
+    };
     let enc = |extra: &[&str]| -> Vec<String> {
         ["encrypt", "--age", r.as_str()]
             .iter()
@@ -142,7 +152,7 @@ fn catalogue() {
             .sops(Sops::Differs(1, "sops: 'sops metadata not found'")),
         Case::new("truncated ENC", &["decrypt"], 25, "sops' encrypted format").file(
             "truncated.yaml",
-            good.replacen("ENC[AES256_GCM,data:", "ENC[AES256_GCM,da", 1),
+            in_data("ENC[AES256_GCM,data:", "ENC[AES256_GCM,da"),
         ),
         Case::new("ENC cut short", &["decrypt"], 25, "a:").file(
             "cut.yaml",
@@ -156,11 +166,11 @@ fn catalogue() {
             .sops(Sops::Differs(2, "sops panics: interface conversion")),
         Case::new("unknown type tag", &["decrypt"], 25, "unknown value type").file(
             "unknown-type.yaml",
-            good.replacen("type:str]", "type:weird]", 1),
+            in_data("type:str]", "type:weird]"),
         ),
         Case::new("value not base64", &["decrypt"], 25, "base64").file(
             "b64.yaml",
-            good.replacen("ENC[AES256_GCM,data:", "ENC[AES256_GCM,data:!!", 1),
+            in_data("ENC[AES256_GCM,data:", "ENC[AES256_GCM,data:!!"),
         ),
         Case::new("foreign value", &["decrypt"], 25, "a:").file(
             "foreign.yaml",

@@ -64,9 +64,10 @@ fn four_ways(env: &TestEnv, name: &str, eargs: &[&str], sargs: &[&str]) -> Resul
         );
         run.stdout
     };
-    let kept = String::from_utf8_lossy(&env.read(&by_enseal))
-        .contains("\"enseal_layout\": \"kept\"")
-        .then(|| env.read(name));
+    let written = String::from_utf8_lossy(&env.read(&by_enseal)).into_owned();
+    let kept = (written.contains("\"enseal_layout\": \"kept\"")
+        || written.contains("enseal_layout: kept"))
+    .then(|| env.read(name));
     Ok(Four {
         sops_of_enseal: dec("sops", &by_enseal),
         enseal_of_enseal: dec("enseal", &by_enseal),
@@ -199,8 +200,17 @@ fn encrypted_files_are_laid_out_like_sops() {
     let (mut env, r) = TestEnv::with_age_key();
     let mut failures = Vec::new();
     let mut compare = |env: &TestEnv, name: &str, args: &[&str], label: &str| {
+        // A YAML file keeps its own layout unless --indent asks for sops' one.
+        let indent: &[&str] = if name.ends_with(".yaml") {
+            &["--indent", "4"]
+        } else {
+            &[]
+        };
         let all = [&["encrypt"], args, &[name]].concat();
-        let ours = env.enseal(&all).ok().stdout;
+        let ours = env
+            .enseal(&[&["encrypt"], indent, args, &[name]].concat())
+            .ok()
+            .stdout;
         let theirs = env.sops(&all).ok().stdout;
         let ini = name.ends_with(".ini");
         let (a, b) = (masked(&ours, ini), masked(&theirs, ini));
@@ -211,20 +221,18 @@ fn encrypted_files_are_laid_out_like_sops() {
         );
         // JSON keeps the input's own layout (docs/layout.md): compare the trees, and
         // the metadata without enseal's `enseal_layout` marker.
-        let (a, b) = if name.ends_with(".json") {
-            let marker = regex::Regex::new(r#",\s*"enseal_layout": "kept""#).unwrap();
-            assert!(marker.is_match(&a), "{label} {name}: no layout marker");
+        let format = Format::from_path(std::path::Path::new(name));
+        let (a, b) = if a.contains("enseal_layout") {
+            let marker =
+                regex::Regex::new(r#",\s*"enseal_layout": "kept"|\n *enseal_layout: kept"#)
+                    .unwrap();
             // Both laid out again by one writer: the masked values hold no secrets.
             let tree = |t: &str| {
-                let p = format::parse(Format::Json, t.as_bytes(), format::Mode::Encrypted)
+                let p = format::parse(format, t.as_bytes(), format::Mode::Encrypted)
                     .unwrap_or_else(|e| panic!("{label} {name}: {e}"));
-                let out = format::emit(
-                    Format::Json,
-                    &p.doc,
-                    p.metadata.as_ref(),
-                    &EmitOptions::default(),
-                )
-                .unwrap();
+                let out =
+                    format::emit(format, &p.doc, p.metadata.as_ref(), &EmitOptions::default())
+                        .unwrap();
                 String::from_utf8(out).unwrap()
             };
             (tree(&marker.replace(&a, "")), tree(&b))
@@ -296,8 +304,8 @@ fn three_recipients_each_can_decrypt() {
             assert!(text.contains(r.as_str()), "{name}: recipient {r} missing");
         }
         // Every identity alone opens both files, with both tools.
-        // enseal gives a JSON file it wrote back in the input's own layout.
-        let ours = if name.ends_with(".json") {
+        // enseal gives a JSON or YAML file it wrote back in the input's own layout.
+        let ours = if text.contains("enseal_layout") {
             input(name)
         } else {
             plain.clone()
@@ -423,7 +431,14 @@ fn mac_only_encrypted_via_creation_rule() {
             env.write(&edited_name, edited);
             let ours = env.enseal(&["decrypt", &edited_name]).ok().stdout;
             let theirs = env.sops(&["decrypt", &edited_name]).ok().stdout;
-            assert!(ours == theirs, "{file}");
+            if enc.contains("enseal_layout") {
+                // enseal gives its file back in the input's own layout.
+                let plain = String::from_utf8(input(name)).unwrap();
+                let edited = plain.replacen("visible-in-clear", "changed-in-clear", 1);
+                assert!(same_but_number_spelling(&ours, edited.as_bytes()), "{file}");
+            } else {
+                assert!(ours == theirs, "{file}");
+            }
             assert!(String::from_utf8_lossy(&ours).contains("changed-in-clear"));
         }
     }
@@ -485,12 +500,13 @@ fn creation_rules_with_path_regex_and_key_groups() {
     env.write("prod/s2.by-sops.yaml", &theirs);
     let reference = env.sops(&["decrypt", "prod/s2.by-sops.yaml"]).ok().stdout;
     assert!(env.sops(&["decrypt", "prod/s2.by-enseal.yaml"]).ok().stdout == reference);
-    assert!(
-        env.enseal(&["decrypt", "prod/s2.by-enseal.yaml"])
+    // enseal gives the file it wrote back in the input's own layout.
+    assert!(same_but_number_spelling(
+        &env.enseal(&["decrypt", "prod/s2.by-enseal.yaml"])
             .ok()
-            .stdout
-            == reference
-    );
+            .stdout,
+        &env.read("prod/s2.yaml")
+    ));
     assert!(env.enseal(&["decrypt", "prod/s2.by-sops.yaml"]).ok().stdout == reference);
 
     // The second rule: one key, a selector.
@@ -565,7 +581,8 @@ fn stdin_with_filename_override() {
                 env.enseal(&["decrypt", &f]).ok().stdout
             };
             // enseal gives a JSON file it wrote back in the input's own layout.
-            let expected = if (tool, file, ext) == ("enseal", "e", "json") {
+            let kept = ext == "json" || ext == "yaml";
+            let expected = if (tool, file, kept) == ("enseal", "e", true) {
                 plain
             } else {
                 &reference[..]
@@ -576,7 +593,7 @@ fn stdin_with_filename_override() {
         let dec = env
             .enseal_stdin(&["decrypt", "--filename-override", name], &ours.stdout)
             .ok();
-        let expected = if name.ends_with(".json") {
+        let expected = if name.ends_with(".json") || name.ends_with(".yaml") {
             plain
         } else {
             &reference[..]

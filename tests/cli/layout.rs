@@ -131,3 +131,53 @@ fn dotenv_fixtures_round_trip_byte_for_byte() {
         assert_eq!(show(&theirs), without_blanks, "{name}");
     }
 }
+
+/// Every YAML fixture (Kubernetes, Helm, compose, CI workflows, Ansible, OpenAPI, ...)
+/// encrypts in its own layout and decrypts back to the same bytes; sops decrypts
+/// enseal's file to exactly what it prints for its own encryption of the input.
+#[test]
+fn yaml_fixtures_round_trip_byte_for_byte_and_sops_reads_them() {
+    let (env, r) = TestEnv::with_age_key();
+    let mut all = fixtures("yaml", "yaml");
+    all.extend(fixtures("yaml", "yml"));
+    assert!(all.len() >= 20, "{} YAML fixtures", all.len());
+    for (name, plain) in all {
+        env.write(&name, &plain);
+        let enc = env.enseal(&["encrypt", "--age", &r, &name]).ok();
+        assert!(enc.stderr.is_empty(), "{name}: {}", enc.stderr);
+        let text = String::from_utf8(enc.stdout.clone()).unwrap();
+        assert!(
+            text.contains("\n  enseal_layout: kept\n")
+                || text.contains("    enseal_layout: kept\n"),
+            "{name}: layout not kept"
+        );
+        // Document markers stay where they were.
+        let plain_text = String::from_utf8(plain.clone()).unwrap();
+        for line in plain_text.lines() {
+            if line == "---" || line == "..." {
+                assert!(
+                    text.lines().any(|l| l == line),
+                    "{name}: lost a line: {line:?}"
+                );
+            }
+        }
+        let enc_name = format!("enc-{name}");
+        env.write(&enc_name, &enc.stdout);
+        let ours = env.enseal(&["decrypt", &enc_name]).ok().stdout;
+        assert!(
+            ours == plain,
+            "{name}: enseal gives back other bytes:\n{}",
+            show(&ours)
+        );
+        let theirs = env.sops(&["decrypt", &enc_name]).ok().stdout;
+        let by_sops = env.sops(&["encrypt", "--age", &r, &name]).ok().stdout;
+        env.write(&format!("sops-{name}"), &by_sops);
+        let reference = env.sops(&["decrypt", &format!("sops-{name}")]).ok().stdout;
+        assert!(
+            theirs == reference,
+            "{name}: sops reads enseal's file differently:\n{}\n--- sops' own ---\n{}",
+            show(&theirs),
+            show(&reference)
+        );
+    }
+}

@@ -306,6 +306,15 @@ impl<'a> From<&'a Entry> for EntryRef<'a> {
     }
 }
 
+/// Whether `s` reads back as the same text from a plain scalar on one line (inside a
+/// flow collection when `flow`). Whether it stays a string is the caller's question.
+pub fn plain_allowed(s: &str, flow: bool) -> bool {
+    !s.is_empty()
+        && !s.contains('\n')
+        && analyze(s).block_plain_allowed
+        && (!flow || !s.contains([',', '[', ']', '{', '}']))
+}
+
 /// What libyaml's scalar analysis allows for a string.
 struct Analysis {
     block_plain_allowed: bool,

@@ -8,6 +8,7 @@
 //! result is the same tree the full parser builds, including where comments land
 //! (tests compare the two on every fixture and on random documents).
 
+use super::layout::{trim_enc_block, DocMarks, Recorder};
 use super::resolve::{resolve_typed, Resolved};
 use crate::document::{Comment, Entry, Map, Scalar, Value};
 use crate::format::MAX_DEPTH;
@@ -35,7 +36,9 @@ struct Line<'a> {
     kind: Kind<'a>,
 }
 
-struct Fast<'a> {
+struct Fast<'a, 'r> {
+    text: &'a str,
+    rec: &'r mut Recorder,
     lines: Vec<Line<'a>>,
     /// All lines of the text, for block scalar bodies (which may contain anything).
     all: Vec<&'a str>,
@@ -44,8 +47,9 @@ struct Fast<'a> {
     next_comment: usize,
 }
 
-/// Parses `text` if it is entirely inside the fast subset.
-pub fn parse(text: &str) -> Option<Vec<Map>> {
+/// Parses `text` if it is entirely inside the fast subset, recording the layout in
+/// `rec` (which is left in an unspecified state when this returns `None`).
+pub fn parse(text: &str, rec: &mut Recorder) -> Option<Vec<Map>> {
     // Tabs and CRs are left to the full parser; memchr scans at memory speed.
     if text.starts_with('\u{feff}') || memchr::memchr2(b'\t', b'\r', text.as_bytes()).is_some() {
         return None;
@@ -110,6 +114,8 @@ pub fn parse(text: &str) -> Option<Vec<Map>> {
         lines.push(Line { no, indent, kind });
     }
     let mut f = Fast {
+        text,
+        rec,
         lines,
         all,
         comments,
@@ -207,7 +213,7 @@ fn scalar(rest: &str) -> Option<Value> {
     }
 }
 
-impl<'a> Fast<'a> {
+impl<'a> Fast<'a, '_> {
     fn peek(&self) -> Option<&Line<'a>> {
         self.lines.get(self.pos)
     }
@@ -221,23 +227,32 @@ impl<'a> Fast<'a> {
         }
     }
 
-    fn take_through(&mut self, line: usize) -> impl Iterator<Item = Comment> + '_ {
-        let from = self.next_comment;
-        while self.next_comment < self.comments.len()
-            && self.comments[self.next_comment].line <= line
-        {
+    /// The byte offset of a slice of the text.
+    fn offset(&self, s: &str) -> usize {
+        s.as_ptr() as usize - self.text.as_ptr() as usize
+    }
+
+    fn take_through(&mut self, line: usize) -> Vec<Comment> {
+        let mut out = Vec::new();
+        while let Some(c) = self.comments.get(self.next_comment) {
+            if c.line > line {
+                break;
+            }
+            let text = c.text;
+            self.rec.comment(self.offset(text), text.len());
+            out.push(Comment(text.to_string()));
             self.next_comment += 1;
         }
-        self.comments[from..self.next_comment]
-            .iter()
-            .map(|c| Comment(c.text.to_string()))
+        out
     }
 
     fn take_closing(&mut self, end: (usize, usize), indent: usize) -> Vec<Comment> {
         let mut out = Vec::new();
         while let Some(c) = self.comments.get(self.next_comment) {
             if (c.line, c.col) < end && c.col >= indent {
-                out.push(Comment(c.text.to_string()));
+                let text = c.text;
+                self.rec.comment(self.offset(text), text.len());
+                out.push(Comment(text.to_string()));
                 self.next_comment += 1;
             } else {
                 break;
@@ -252,6 +267,7 @@ impl<'a> Fast<'a> {
             if matches!(self.peek()?.kind, Kind::DocStart) {
                 self.pos += 1;
             }
+            self.rec.docs.push(DocMarks::default());
             let first = self.peek()?;
             if first.indent != 0 || !matches!(first.kind, Kind::Entry(..)) {
                 return None;
@@ -264,6 +280,13 @@ impl<'a> Fast<'a> {
                 Some(_) => return None,
             };
             map.extend(self.take_closing(limit, 0).into_iter().map(Entry::Comment));
+            let end = match self.peek() {
+                Some(l) => self.offset(self.all[l.no - 1]),
+                None => self.text.len(),
+            };
+            if let Some(d) = self.rec.docs.last_mut() {
+                d.end = end;
+            }
             docs.push(map);
             if self.peek().is_none() {
                 return Some(docs);
@@ -309,10 +332,23 @@ impl<'a> Fast<'a> {
             if !keys.insert(key) {
                 return None; // duplicate: let the full parser report it
             }
-            let comments: Vec<Comment> = self.take_through(no).collect();
+            let comments = self.take_through(no);
             map.extend(comments.into_iter().map(Entry::Comment));
-            let value = self.value_after_key(indent, no, rest, depth)?;
-            map.push(Entry::Pair(key.to_string(), value));
+            let metadata = depth == 0 && key == "sops";
+            if depth == 0 {
+                let at = self.offset(key);
+                if let Some(d) = self.rec.docs.last_mut() {
+                    d.first_key.get_or_insert(at);
+                    if metadata {
+                        d.sops_key = Some(at);
+                    }
+                }
+            }
+            let on = self.rec.on;
+            self.rec.on &= !metadata;
+            let value = self.value_after_key(indent, no, rest, depth);
+            self.rec.on = on;
+            map.push(Entry::Pair(key.to_string(), value?));
         }
         let end = self.next_token_pos();
         map.extend(
@@ -335,6 +371,7 @@ impl<'a> Fast<'a> {
         }
         if !rest.is_empty() {
             let v = scalar(rest)?;
+            self.record(rest, &v);
             // A deeper line after a one-line value would be a continuation: not simple.
             if self
                 .peek()
@@ -374,7 +411,7 @@ impl<'a> Fast<'a> {
                 _ => return None,
             };
             self.pos += 1;
-            let comments: Vec<Comment> = self.take_through(no).collect();
+            let comments = self.take_through(no);
             items.extend(comments.into_iter().map(Value::Comment));
             if rest.starts_with("- ")
                 || rest == "-"
@@ -394,6 +431,7 @@ impl<'a> Fast<'a> {
                         return None;
                     }
                     let v = scalar(rest)?;
+                    self.record(rest, &v);
                     if self
                         .peek()
                         .is_some_and(|l| l.indent > indent && !matches!(l.kind, Kind::DocStart))
@@ -411,6 +449,16 @@ impl<'a> Fast<'a> {
                 .map(Value::Comment),
         );
         Some(items)
+    }
+
+    /// Records the slot of a one-line scalar written as `rest`.
+    fn record(&mut self, rest: &str, v: &Value) {
+        if let Value::Scalar(_) = v {
+            let at = self.offset(rest);
+            let quote = rest.starts_with('"').then_some('"');
+            self.rec
+                .flow_scalar(self.text, at..at + rest.len(), quote, false, v);
+        }
     }
 
     /// A literal block (`|`, `|-`, `|+`) whose header is on line `no` after a key at `indent`.
@@ -468,6 +516,14 @@ impl<'a> Fast<'a> {
             }
         }
         // (Comment-looking lines inside the body were never collected as comments.)
+        trim_enc_block(self.rec.mode, &mut text);
+        let after_header = self.all.get(no).map_or(self.text.len(), |l| self.offset(l));
+        if !self
+            .rec
+            .block_scalar(self.text, after_header, header, &text)
+        {
+            return None;
+        }
         Some(Value::Scalar(Scalar::Str(text)))
     }
 }

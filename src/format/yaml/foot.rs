@@ -241,7 +241,7 @@ mod tests {
     use crate::format::EmitOptions;
 
     fn round(text: &str) -> String {
-        let p = parse(text.as_bytes()).unwrap();
+        let p = parse(text.as_bytes(), crate::format::Mode::Plain).unwrap();
         String::from_utf8(emit(&p.doc, p.metadata.as_ref(), &EmitOptions::default()).unwrap())
             .unwrap()
     }

@@ -12,20 +12,27 @@
 mod emit;
 mod fast;
 pub mod foot;
+pub mod layout;
 mod parse;
 mod resolve;
 
-use super::{EmitOptions, FormatError, Parsed};
+pub use layout::YamlLayout;
+
+use super::{EmitOptions, FormatError, Layout, Mode, Parsed};
 use crate::document::{map_remove, Document, Value};
 
 /// Parses a YAML stream; each document's top-level `sops` key is removed and the
-/// first document's is returned as the metadata.
-pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
+/// first document's is returned as the metadata. The layout is recorded too.
+pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     let text = super::text_of(bytes)?;
     // Most files are simple block YAML: read those at memory speed, the rest fully.
-    let mut branches = match fast::parse(text) {
+    let mut rec = layout::Recorder::new(mode);
+    let mut branches = match fast::parse(text, &mut rec) {
         Some(b) => b,
-        None => parse::parse_documents(text)?,
+        None => {
+            rec = layout::Recorder::new(mode);
+            parse::parse_documents(text, &mut rec)?
+        }
     };
     let mut metadata = None;
     for (i, branch) in branches.iter_mut().enumerate() {
@@ -41,8 +48,22 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
     Ok(Parsed {
         doc,
         metadata,
-        layout: None,
+        layout: rec.finish(text).map(Layout::Yaml),
     })
+}
+
+/// Emits `doc` into the layout it was read from (see `layout.rs`), or afresh in sops'
+/// layout when the tree no longer fits it.
+pub fn emit_in_layout(
+    doc: &Document,
+    metadata: Option<&Value>,
+    opts: &EmitOptions,
+    layout: &YamlLayout,
+) -> Result<Vec<u8>, FormatError> {
+    match layout::emit(doc, metadata, layout) {
+        Some(out) => Ok(out),
+        None => emit(doc, metadata, opts),
+    }
 }
 
 /// Emits documents separated by `---`, each followed by the `sops` block when given.

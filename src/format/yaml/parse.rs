@@ -12,15 +12,42 @@ use std::collections::HashMap;
 use base64::Engine;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
+use super::layout::{block_header, trim_enc_block, DocMarks, Recorder};
 use super::resolve::{resolve_plain, resolve_typed, timestamp, Resolved};
 use crate::document::{Comment, Entry, Map, Scalar, Value};
 use crate::format::{FormatError, MAX_DEPTH};
 
-/// A comment found in the text: 1-based line, 0-based character column, text after `#`.
+/// A comment found in the text: 1-based line, 0-based character column, text after `#`
+/// and the byte offset of that text.
 struct CommentTok {
     line: usize,
     col: usize,
     text: String,
+    at: usize,
+}
+
+/// Character indexes (saphyr's positions) to byte offsets.
+struct Bytes {
+    /// The byte offset of every character, unless the text is ASCII.
+    table: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl Bytes {
+    fn new(text: &str) -> Bytes {
+        let table = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
+        Bytes {
+            table,
+            len: text.len(),
+        }
+    }
+
+    fn at(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.len),
+            Some(t) => t.get(char_index).copied().unwrap_or(self.len),
+        }
+    }
 }
 
 /// A position (line, column) in characters.
@@ -30,8 +57,9 @@ fn start(span: &Span) -> Pos {
     (span.start.line(), span.start.col())
 }
 
-/// Parses a YAML stream into one map per document.
-pub fn parse_documents(text: &str) -> Result<Vec<Map>, FormatError> {
+/// Parses a YAML stream into one map per document, recording the layout in `rec`.
+pub fn parse_documents(text: &str, rec: &mut Recorder) -> Result<Vec<Map>, FormatError> {
+    let bytes = Bytes::new(text);
     let mut events = Vec::new();
     let mut protected: Vec<(Pos, Pos)> = Vec::new();
     for item in Parser::new_from_str(text).keep_tags(true) {
@@ -42,7 +70,13 @@ pub fn parse_documents(text: &str) -> Result<Vec<Map>, FormatError> {
                 e.info().to_string(),
             )
         })?;
+        let mut span = span;
         if let Event::Scalar(_, style, _, _) = &event {
+            if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+                // saphyr-parser 0.3 ends a quoted scalar's span too late after non-ASCII
+                // text inside it: find the closing quote here.
+                span.end = quoted_end(text, &bytes, &span).unwrap_or(span.end);
+            }
             if *style != ScalarStyle::Plain {
                 protected.push((start(&span), (span.end.line(), span.end.col())));
             }
@@ -56,16 +90,56 @@ pub fn parse_documents(text: &str) -> Result<Vec<Map>, FormatError> {
         comments,
         next_comment: 0,
         anchors: HashMap::new(),
+        text,
+        bytes,
+        rec,
+        flow: 0,
     };
     b.stream()
+}
+
+/// The position just after the closing quote of the quoted scalar whose node (with its
+/// properties) starts at `span.start`.
+fn quoted_end(text: &str, bytes: &Bytes, span: &Span) -> Option<saphyr_parser::Marker> {
+    let from = bytes.at(span.start.index());
+    let open = from + text[from..].find(['\'', '"'])?;
+    let quote = text.as_bytes()[open];
+    let mut i = open + 1;
+    let b = text.as_bytes();
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == quote => {
+                let end = i + 1;
+                let inner = &text[from..end];
+                let lines = inner.matches('\n').count();
+                let col = match inner.rfind('\n') {
+                    Some(nl) => inner[nl + 1..].chars().count(),
+                    None => span.start.col() + inner.chars().count(),
+                };
+                let index = span.start.index() + inner.chars().count();
+                return Some(saphyr_parser::Marker::new(
+                    index,
+                    span.start.line() + lines,
+                    col,
+                ));
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Finds every comment outside quoted and block scalars.
 fn scan_comments(text: &str, protected: &[(Pos, Pos)]) -> Vec<CommentTok> {
     let mut out = Vec::new();
     let mut p = 0; // first protected span that may still matter
+    let mut line_start = 0;
     for (idx, line) in text.split('\n').enumerate() {
         let lineno = idx + 1;
+        let this_start = line_start;
+        line_start += line.len() + 1;
         if !line.contains('#') {
             continue;
         }
@@ -80,6 +154,7 @@ fn scan_comments(text: &str, protected: &[(Pos, Pos)]) -> Vec<CommentTok> {
                     line: lineno,
                     col,
                     text,
+                    at: this_start + byte + 1,
                 });
                 break;
             }
@@ -129,19 +204,25 @@ impl SeenKeys {
     }
 }
 
-struct Builder<'a> {
+struct Builder<'a, 'r> {
     events: Vec<(Event<'a>, Span)>,
     pos: usize,
     comments: Vec<CommentTok>,
     next_comment: usize,
-    anchors: HashMap<usize, Value>,
+    /// Each anchor's value and the slots recorded for it.
+    anchors: HashMap<usize, (Value, std::ops::Range<usize>)>,
+    text: &'a str,
+    bytes: Bytes,
+    rec: &'r mut Recorder,
+    /// How many flow collections enclose the current node.
+    flow: usize,
 }
 
 fn is_core(tag: &Tag, suffix: &str) -> bool {
     tag.handle == "tag:yaml.org,2002:" && tag.suffix == suffix
 }
 
-impl<'a> Builder<'a> {
+impl<'a> Builder<'a, '_> {
     fn next(&mut self) -> Option<(Event<'a>, Span)> {
         let e = self.events.get_mut(self.pos)?;
         self.pos += 1;
@@ -165,16 +246,17 @@ impl<'a> Builder<'a> {
     }
 
     /// Comments up to and including line `line` (those before an item or on its line).
-    fn take_comments_through(&mut self, line: usize) -> impl Iterator<Item = Comment> + '_ {
-        let from = self.next_comment;
-        while self.next_comment < self.comments.len()
-            && self.comments[self.next_comment].line <= line
-        {
+    fn take_comments_through(&mut self, line: usize) -> Vec<Comment> {
+        let mut out = Vec::new();
+        while let Some(c) = self.comments.get_mut(self.next_comment) {
+            if c.line > line {
+                break;
+            }
+            self.rec.comment(c.at, c.text.len());
+            out.push(Comment(std::mem::take(&mut c.text)));
             self.next_comment += 1;
         }
-        self.comments[from..self.next_comment]
-            .iter_mut()
-            .map(|c| Comment(std::mem::take(&mut c.text)))
+        out
     }
 
     /// Comments before `end` that are indented at least `indent` (the end of a block collection).
@@ -182,6 +264,7 @@ impl<'a> Builder<'a> {
         let mut out = Vec::new();
         while let Some(c) = self.comments.get_mut(self.next_comment) {
             if (c.line, c.col) < end && c.col >= indent {
+                self.rec.comment(c.at, c.text.len());
                 out.push(Comment(std::mem::take(&mut c.text)));
                 self.next_comment += 1;
             } else {
@@ -197,6 +280,7 @@ impl<'a> Builder<'a> {
             match event {
                 Event::DocumentStart(_) => {
                     self.anchors.clear();
+                    self.rec.docs.push(DocMarks::default());
                     docs.push(self.document(&span)?);
                 }
                 Event::StreamEnd => break,
@@ -220,9 +304,11 @@ impl<'a> Builder<'a> {
                 if tag.is_some_and(|t| !is_core(&t, "map")) {
                     return Err(Self::shape(&span, "the top level must be a plain mapping"));
                 }
+                let first_slot = self.rec.slots.len();
                 let v = self.mapping(&span, 0)?;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    let slots = first_slot..self.rec.slots.len();
+                    self.anchors.insert(anchor, (v.clone(), slots));
                 }
                 match v {
                     Value::Map(m) => m,
@@ -242,18 +328,23 @@ impl<'a> Builder<'a> {
             }
         };
         // Comments left in this document (up to the next `---`) go at its end.
-        let next_doc_line = self.events[self.pos..]
+        let next_doc = self.events[self.pos..]
             .iter()
-            .find_map(|(e, s)| matches!(e, Event::DocumentStart(true)).then(|| s.start.line()));
-        let limit = match next_doc_line {
-            Some(l) => (l, 0),
+            .find_map(|(e, s)| matches!(e, Event::DocumentStart(true)).then_some(s.start));
+        let limit = match next_doc {
+            Some(m) => (m.line(), 0),
             None => (usize::MAX, 0),
         };
         for c in self.take_closing_comments(limit, 0) {
             map.push(Entry::Comment(c));
         }
-        while let Some((e, _)) = self.peek() {
+        // The document's content ends at its `...`, the next `---` or the end of the text.
+        let mut end = next_doc.map_or(self.text.len(), |m| self.bytes.at(m.index()));
+        while let Some((e, s)) = self.peek() {
             if matches!(e, Event::DocumentEnd) {
+                if s.start != s.end {
+                    end = self.bytes.at(s.start.index());
+                }
                 self.pos += 1;
                 break;
             }
@@ -261,6 +352,9 @@ impl<'a> Builder<'a> {
                 break;
             }
             self.pos += 1;
+        }
+        if let Some(d) = self.rec.docs.last_mut() {
+            d.end = end;
         }
         Ok(map)
     }
@@ -270,34 +364,82 @@ impl<'a> Builder<'a> {
         if depth > MAX_DEPTH {
             return Err(Self::shape(&span, "nesting is too deep"));
         }
-        match event {
+        let first_slot = self.rec.slots.len();
+        let (v, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = self.scalar(text, style, tag.as_deref(), &span)?;
-                if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
+                let mut v = self.scalar(text, style, tag.as_deref(), &span)?;
+                self.record_scalar(&mut v, style, &span);
+                (v, anchor)
             }
             Event::MappingStart(anchor, _) => {
-                let v = self.mapping(&span, depth)?;
-                if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
+                let flow = self.is_flow(&span);
+                self.flow += usize::from(flow);
+                let v = self.mapping(&span, depth);
+                self.flow -= usize::from(flow);
+                (v?, anchor)
             }
             Event::SequenceStart(anchor, _) => {
-                let v = self.sequence(&span, depth)?;
-                if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
+                let flow = self.is_flow(&span);
+                self.flow += usize::from(flow);
+                let v = self.sequence(&span, depth);
+                self.flow -= usize::from(flow);
+                (v?, anchor)
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| Self::shape(&span, "alias to an unknown anchor")),
-            _ => Err(Self::shape(&span, "unexpected YAML structure")),
+            Event::Alias(id) => {
+                let (v, slots) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| Self::shape(&span, "alias to an unknown anchor"))?;
+                let at = self.bytes.at(span.start.index())..self.bytes.at(span.end.index());
+                self.rec.alias(slots, at);
+                return Ok(v);
+            }
+            _ => return Err(Self::shape(&span, "unexpected YAML structure")),
+        };
+        if anchor > 0 {
+            let slots = first_slot..self.rec.slots.len();
+            self.anchors.insert(anchor, (v.clone(), slots));
+        }
+        Ok(v)
+    }
+
+    /// Whether a collection that starts at `span` is a flow one (`[` or `{`).
+    fn is_flow(&self, span: &Span) -> bool {
+        let end = self.bytes.at(span.end.index());
+        end > 0 && matches!(self.text.as_bytes().get(end - 1), Some(b'[' | b'{'))
+    }
+
+    /// Records the slot of a scalar value (block `ENC[...]` values of an encrypted file
+    /// lose the line breaks their header adds).
+    fn record_scalar(&mut self, v: &mut Value, style: ScalarStyle, span: &Span) {
+        let from = self.bytes.at(span.start.index());
+        let to = self.bytes.at(span.end.index());
+        match style {
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                if let Value::Scalar(Scalar::Str(t)) = v {
+                    trim_enc_block(self.rec.mode, t);
+                    let located = block_header(self.text, from).is_some_and(|(after, header)| {
+                        self.rec.block_scalar(self.text, after, header, t)
+                    });
+                    if !located {
+                        self.rec.lost = true;
+                    }
+                } else if !matches!(v, Value::Null) {
+                    self.rec.lost = true; // a tagged block scalar of another type
+                }
+            }
+            ScalarStyle::Plain => self
+                .rec
+                .flow_scalar(self.text, from..to, None, self.flow > 0, v),
+            ScalarStyle::SingleQuoted => {
+                self.rec
+                    .flow_scalar(self.text, from..to, Some('\''), self.flow > 0, v)
+            }
+            ScalarStyle::DoubleQuoted => {
+                self.rec
+                    .flow_scalar(self.text, from..to, Some('"'), self.flow > 0, v)
+            }
         }
     }
 
@@ -350,8 +492,22 @@ impl<'a> Builder<'a> {
             if indent.is_none() {
                 indent = Some(kspan.start.col());
             }
-            let comments: Vec<Comment> = self.take_comments_through(line).collect();
+            let comments = self.take_comments_through(line);
             map.extend(comments.into_iter().map(Entry::Comment));
+            // The metadata block is not part of the layout: record where it starts.
+            let metadata = depth == 0 && key == "sops";
+            if depth == 0 {
+                let at = self.bytes.at(kspan.start.index());
+                if let Some(d) = self.rec.docs.last_mut() {
+                    d.first_key.get_or_insert(at);
+                    if metadata {
+                        d.sops_key = Some(at);
+                    }
+                }
+                if self.flow > 0 || self.is_flow(span) {
+                    self.rec.lost = true; // a flow top-level map has no line for the block
+                }
+            }
             if key != "<<" {
                 if let Some(first) = seen.insert(&map, &key, line) {
                     return Err(Self::shape(
@@ -363,8 +519,11 @@ impl<'a> Builder<'a> {
             let (vevent, vspan) = self
                 .next()
                 .ok_or_else(|| Self::shape(&kspan, "mapping value missing"))?;
-            let value = self.node(vevent, vspan, depth + 1)?;
-            map.push(Entry::Pair(key, value));
+            let on = self.rec.on;
+            self.rec.on &= !metadata;
+            let value = self.node(vevent, vspan, depth + 1);
+            self.rec.on = on;
+            map.push(Entry::Pair(key, value?));
         }
     }
 
@@ -389,7 +548,7 @@ impl<'a> Builder<'a> {
                 Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..)
             ) && ispan.start == ispan.end;
             let through = ispan.start.line() - usize::from(empty_block);
-            let comments: Vec<Comment> = self.take_comments_through(through).collect();
+            let comments = self.take_comments_through(through);
             items.extend(comments.into_iter().map(Value::Comment));
             items.push(self.node(event, ispan, depth + 1)?);
         }

@@ -5,7 +5,7 @@ use super::*;
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
 
 fn round(text: &str) -> String {
-    let p = parse(text.as_bytes()).unwrap();
+    let p = parse(text.as_bytes(), crate::format::Mode::Plain).unwrap();
     String::from_utf8(emit(&p.doc, p.metadata.as_ref(), &EmitOptions::default()).unwrap()).unwrap()
 }
 
@@ -55,8 +55,14 @@ fn inputs_normalise_like_sops() {
 
 /// Every YAML text the fast path accepts must give exactly the full parser's tree.
 fn same_tree(text: &str, must_be_fast: bool) {
-    let full = super::parse::parse_documents(text);
-    match super::fast::parse(text) {
+    let full = super::parse::parse_documents(
+        text,
+        &mut super::layout::Recorder::new(crate::format::Mode::Plain),
+    );
+    match super::fast::parse(
+        text,
+        &mut super::layout::Recorder::new(crate::format::Mode::Plain),
+    ) {
         Some(fast) => assert!(
             full.as_ref().ok() == Some(&fast),
             "fast path differs on:\n{text}"
