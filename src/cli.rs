@@ -43,6 +43,12 @@ pub enum Command {
         after_help = "Examples:\n  enseal keygen                       # ~/.config/sops/age/keys.txt (read by sops too)\n  enseal keygen -o ci-key.txt"
     )]
     Keygen(KeygenArgs),
+    /// Set one value in an encrypted file (other values, their ciphertexts and the
+    /// file's layout stay as they are).
+    #[command(
+        after_help = "Examples:\n  enseal set secrets.yaml '[\"db\"][\"password\"]' '\"n3w-pa55\"'\n  enseal set secrets.yaml '[\"replicas\"]' 3\n  printf '\"%s\"' \"$TOKEN\" | enseal set --value-stdin secrets.yaml '[\"api\"][\"token\"]'   # keeps it out of ps"
+    )]
+    Set(SetArgs),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
@@ -149,6 +155,36 @@ pub struct DecryptArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Key types to try first, comma-separated (default age,pgp,…) [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `set` options (the same as `sops set`).
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The encrypted file, changed in place.
+    pub file: PathBuf,
+    /// Where to put the value, e.g. '["db"]["password"]' or '["hosts"][0]'; missing keys
+    /// are created and an index past the end of a list appends.
+    pub index: String,
+    /// The value as JSON ('"text"', 3, true, {"k": "v"}); omit with --value-stdin.
+    pub value: Option<String>,
+    /// Read the value (JSON) from standard input.
+    #[arg(long, conflicts_with_all = ["value_file", "value"])]
+    pub value_stdin: bool,
+    /// Treat VALUE as a file holding the value (JSON).
+    #[arg(long)]
+    pub value_file: bool,
+    /// Do nothing if the value is already there.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Input format: yaml, json, dotenv, ini or toml (default: from the file name).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_type: Option<String>,
+    /// Change the file even if its MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Key types to try first, comma-separated [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
 }

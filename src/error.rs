@@ -51,6 +51,14 @@ pub enum Error {
     /// `keygen` would overwrite an existing key file.
     #[error("{0}: already exists; enseal keygen never overwrites a key file (use --output to write elsewhere)")]
     KeyFileExists(PathBuf),
+    /// `set` could not put the value in the file (the file's name first).
+    #[error("{path}: {source}")]
+    Set {
+        /// The file.
+        path: String,
+        /// Why.
+        source: crate::edit::SetError,
+    },
     /// An age recipient given on the command line is not valid.
     #[error("invalid recipient {recipient:?}: {reason}")]
     Recipient {
@@ -95,6 +103,7 @@ impl Error {
             Error::Config(ConfigError::Read { .. }) => 5,
             Error::Config(_) => 1,
             Error::Usage(_) => 8,
+            Error::Set { .. } => 1,
             Error::ExtractPath(_) => 91,
             Error::DuplicateDecryptionOrder(_) => 112,
             Error::KeyFileExists(_) => 1,

@@ -336,6 +336,56 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     })
 }
 
+/// Encrypts a decrypted file again with its own data key and metadata, for `set` and
+/// `edit`: values decrypted with `stash` keep their IVs (so unchanged values keep
+/// their ciphertexts), `lastmodified` and the MAC are renewed, and the file goes back
+/// into the layout it was read from when its shape still fits.
+pub fn reencrypt(
+    mut loaded: Loaded,
+    data_key: &DataKey,
+    stash: &Stash,
+    format: Format,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, FileError> {
+    let cipher = Cipher::new(data_key);
+    let m = &mut loaded.metadata;
+    let selection = Selection::new(&m.effective_selector())?;
+    let fits = loaded.layout.as_ref().is_some_and(|l| l.fits(&loaded.doc));
+    if !fits {
+        // Laid out afresh: a layout marker or spellings would no longer be true.
+        loaded.layout = None;
+        m.layout_kept = false;
+    }
+    if let (Some(format::Layout::Yaml(l)), Some(sealed)) = (&loaded.layout, &m.layout_spelling) {
+        // A changed value's old spelling would keep the old value in the file.
+        let old = format::spelling::open(sealed, &cipher).unwrap_or_default();
+        let kept = l.spellings_still_true(&loaded.doc, &old);
+        if kept.len() != old.len() {
+            m.layout_spelling = (!kept.is_empty()).then(|| format::spelling::seal(&kept, &cipher));
+        }
+    }
+    if !m.layout_kept {
+        m.layout_spelling = None;
+    }
+    let mac = tree::encrypt(
+        &mut loaded.doc,
+        &cipher,
+        &selection,
+        m.mac_only_encrypted,
+        Some(stash),
+    )
+    .map_err(FileError::Encrypt)?;
+    m.last_modified = now_rfc3339();
+    m.mac = mac::seal(&cipher, &mac, &m.last_modified)?;
+    emit(
+        format,
+        &loaded.doc,
+        Some(&loaded.metadata),
+        opts,
+        loaded.layout.as_ref(),
+    )
+}
+
 /// One value of a decrypted tree, printed as sops' `--extract` does: strings raw,
 /// maps as a document of the output format, anything else as that format's value.
 fn extract(

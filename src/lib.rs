@@ -11,6 +11,7 @@
 //! - [`groups`]: key groups and Shamir splitting.
 //! - [`config`]: `.sops.yaml` creation rules.
 //! - [`file`]: whole-file encrypt/decrypt pipelines.
+//! - [`edit`]: changing an encrypted file in place (`set`).
 //! - [`fs`]: atomic writes.
 //! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
 #![deny(missing_docs)]
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod document;
+pub mod edit;
 pub mod error;
 pub mod file;
 pub mod format;

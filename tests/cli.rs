@@ -15,6 +15,8 @@ mod fixtures;
 mod interop;
 #[path = "cli/layout.rs"]
 mod layout;
+#[path = "cli/set.rs"]
+mod set;
 #[path = "cli/tamper.rs"]
 mod tamper;
 #[path = "cli/toml.rs"]

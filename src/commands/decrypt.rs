@@ -10,7 +10,7 @@ use crate::file::{self, DecryptRequest};
 use crate::keys::{KeyEnv, KeyKind, DEFAULT_DECRYPTION_ORDER};
 
 /// Parses `--decryption-order` / `SOPS_DECRYPTION_ORDER`; unlisted kinds follow in sops' order.
-fn decryption_order(flag: Option<&str>, env: &KeyEnv) -> Result<Vec<KeyKind>, Error> {
+pub(super) fn decryption_order(flag: Option<&str>, env: &KeyEnv) -> Result<Vec<KeyKind>, Error> {
     let Some(spec) = flag.or_else(|| env.sops_var("DECRYPTION_ORDER")) else {
         return Ok(DEFAULT_DECRYPTION_ORDER.to_vec());
     };

@@ -6,6 +6,7 @@ mod encrypt;
 mod filestatus;
 mod io;
 mod keygen;
+mod set;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Encrypt(args) => encrypt::run(args, cli.config.as_deref(), &env),
         Command::Decrypt(args) => decrypt::run(args, cli.config.as_deref(), &env),
         Command::Keygen(args) => keygen::run(args, &env),
+        Command::Set(args) => set::run(args, &env),
         Command::Filestatus(args) => filestatus::run(args),
     }
 }

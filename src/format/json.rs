@@ -682,6 +682,17 @@ pub fn emit_in_layout(
     Ok(out.into_bytes())
 }
 
+impl JsonLayout {
+    /// Whether `doc` has as many scalars as this layout has slots.
+    pub fn fits(&self, doc: &Document) -> bool {
+        let mut leaves = Vec::with_capacity(self.slots.len());
+        if let Some(branch) = doc.branches.first() {
+            collect_leaves(branch, &mut leaves);
+        }
+        leaves.len() == self.slots.len()
+    }
+}
+
 /// Scalars and nulls in tree-walk order (the order the parser recorded slots in).
 fn collect_leaves<'a>(map: &'a Map, out: &mut Vec<&'a Value>) {
     for e in map {

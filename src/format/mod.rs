@@ -129,6 +129,18 @@ pub enum Layout {
     Yaml(yaml::YamlLayout),
 }
 
+impl Layout {
+    /// Whether `doc` still has the shape this layout was read with, so that writing
+    /// it back keeps the layout (TOML and dotenv adapt to any shape).
+    pub fn fits(&self, doc: &Document) -> bool {
+        match self {
+            Layout::Yaml(l) => l.fits(doc),
+            Layout::Json(l) => l.fits(doc),
+            Layout::Toml(_) | Layout::Dotenv(_) => true,
+        }
+    }
+}
+
 /// Why a store could not read or write a file. Never carries a value from the file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FormatError {

@@ -79,9 +79,8 @@ pub fn seal(list: &[Spelling], cipher: &Cipher) -> String {
         })
         .collect();
     let doc = Value::Map(vec![Entry::Pair("v".into(), Value::Seq(items))]);
-    let text = zeroize::Zeroizing::new(
-        json::emit_value(&doc, &Default::default()).unwrap_or_default(),
-    );
+    let text =
+        zeroize::Zeroizing::new(json::emit_value(&doc, &Default::default()).unwrap_or_default());
     cipher.encrypt(&text, AAD, "str", None)
 }
 

@@ -250,6 +250,16 @@ impl TestEnv {
         self.run(Path::new(env!("CARGO_BIN_EXE_enseal")), args, Some(stdin))
     }
 
+    /// Runs git (with a fixed author, so commits work in the bare environment).
+    pub fn git(&self, args: &[&str]) -> Run {
+        let all = [
+            &["-c", "user.name=t", "-c", "user.email=t@example.com"],
+            args,
+        ]
+        .concat();
+        self.run(Path::new("git"), &all, None)
+    }
+
     /// Runs the real sops with no standard input.
     pub fn sops(&self, args: &[&str]) -> Run {
         self.run(sops_bin(), args, None)

@@ -516,6 +516,20 @@ impl YamlLayout {
         out
     }
 
+    /// Whether `doc` has one leaf per slot and one branch per document.
+    pub fn fits(&self, doc: &Document) -> bool {
+        doc.branches.len() == self.docs.len() && leaves(doc).len() == self.slots.len()
+    }
+
+    /// The recorded spellings that still spell their slot's value in `doc`.
+    pub fn spellings_still_true(&self, doc: &Document, list: &[Spelling]) -> Vec<Spelling> {
+        let leaves = leaves(doc);
+        list.iter()
+            .filter(|s| matches!(leaves.get(s.slot), Some(Leaf::Scalar(v)) if s.spells(v)))
+            .cloned()
+            .collect()
+    }
+
     /// The line and column of the first alias whose copy differs from its anchor in
     /// `doc` (the anchored value was encrypted: each copy has its own ciphertext).
     pub fn alias_to_encrypted(&self, doc: &Document) -> Option<(usize, usize)> {

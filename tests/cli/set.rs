@@ -1,0 +1,190 @@
+//! `enseal set` changes one value and nothing else: in git, `git diff --numstat` of the
+//! encrypted file counts exactly three changed lines (the value, `lastmodified`, `mac`),
+//! for files enseal wrote in their own layout and for files sops wrote in its layout.
+//! sops reads the result.
+
+use crate::common::{show, TestEnv};
+
+/// Waits for the next second of the clock, so that `lastmodified` (whole seconds)
+/// differs from the one written when the file was encrypted.
+fn next_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()) + 5_000_000,
+    ));
+}
+
+struct Case {
+    name: &'static str,
+    plain: &'static str,
+    index: &'static str,
+    old: &'static str,
+    new: &'static str,
+}
+
+const CASES: [Case; 5] = [
+    Case {
+        name: "app.yaml",
+        plain: "# Database settings\ndb:\n  host: db.internal   # primary\n  password: 'old-pa55'\n\n  pool: 5\ntokens: [abc, \"def\"]\n",
+        index: r#"["db"]["password"]"#,
+        old: "'old-pa55'",
+        new: "'n3w-pa55'",
+    },
+    Case {
+        name: "app.json",
+        plain: "{\n  \"db\": {\"host\": \"db.internal\", \"password\": \"old-pa55\"},\n  \"pool\": 5\n}\n",
+        index: r#"["db"]["password"]"#,
+        old: "\"old-pa55\"",
+        new: "\"n3w-pa55\"",
+    },
+    Case {
+        name: "app.toml",
+        plain: "# settings\n[db]\nhost = \"db.internal\"\npassword = \"old-pa55\"\n\npool = 5\n",
+        index: r#"["db"]["password"]"#,
+        old: "\"old-pa55\"",
+        new: "\"n3w-pa55\"",
+    },
+    Case {
+        name: "app.env",
+        plain: "# settings\nDB_HOST=db.internal\n\nDB_PASSWORD=old-pa55\n",
+        index: r#"["DB_PASSWORD"]"#,
+        old: "old-pa55",
+        new: "n3w-pa55",
+    },
+    Case {
+        name: "app.ini",
+        plain: "[db]\nhost = db.internal\npassword = old-pa55\n",
+        index: r#"["db"]["password"]"#,
+        old: "old-pa55",
+        new: "n3w-pa55",
+    },
+];
+
+fn numstat(env: &TestEnv) -> String {
+    env.git(&["diff", "--numstat"]).ok().stdout_str()
+}
+
+#[test]
+fn one_value_changes_three_lines_in_files_enseal_wrote() {
+    let (env, r) = TestEnv::with_age_key();
+    env.git(&["init", "-q"]).ok();
+    for c in &CASES {
+        env.write(c.name, c.plain);
+        env.enseal(&["encrypt", "--age", &r, "-i", c.name]).ok();
+    }
+    env.git(&["add", "."]).ok();
+    env.git(&["commit", "-qm", "encrypted"]).ok();
+    next_second();
+    // INI keeps sops' layout until its store keeps the file's own.
+    for c in CASES.iter().filter(|c| c.name != "app.ini") {
+        env.enseal(&["set", c.name, c.index, "\"n3w-pa55\""]).ok();
+        let stat = numstat(&env);
+        assert_eq!(
+            stat,
+            format!("3\t3\t{}\n", c.name),
+            "{}:\n{}",
+            c.name,
+            env.git(&["diff"]).ok().stdout_str()
+        );
+        // enseal gives back the plaintext with only that value changed.
+        let ours = env.enseal(&["decrypt", c.name]).ok().stdout;
+        let want = c.plain.replacen(c.old, c.new, 1);
+        assert!(ours == want.as_bytes(), "{}:\n{}", c.name, show(&ours));
+        if c.name != "app.toml" {
+            let theirs = env
+                .sops(&["decrypt", "--extract", c.index, c.name])
+                .ok()
+                .stdout;
+            assert_eq!(theirs, b"n3w-pa55", "{}: sops reads another value", c.name);
+        }
+        env.git(&["commit", "-qam", c.name]).ok();
+    }
+}
+
+#[test]
+fn files_sops_wrote_keep_sops_layout() {
+    let (env, r) = TestEnv::with_age_key();
+    env.git(&["init", "-q"]).ok();
+    for c in CASES.iter().filter(|c| c.name != "app.toml") {
+        env.write(c.name, c.plain);
+        let enc = env.sops(&["encrypt", "--age", &r, c.name]).ok().stdout;
+        env.write(c.name, enc);
+    }
+    env.git(&["add", "."]).ok();
+    env.git(&["commit", "-qm", "encrypted by sops"]).ok();
+    next_second();
+    for c in CASES.iter().filter(|c| c.name != "app.toml") {
+        let before = env.sops(&["decrypt", c.name]).ok().stdout;
+        env.enseal(&["set", c.name, c.index, "\"n3w-pa55\""]).ok();
+        assert_eq!(
+            numstat(&env),
+            format!("3\t3\t{}\n", c.name),
+            "{}:\n{}",
+            c.name,
+            env.git(&["diff"]).ok().stdout_str()
+        );
+        let text = String::from_utf8(env.read(c.name)).unwrap();
+        assert!(
+            !text.contains("enseal_layout"),
+            "{}: marked as kept",
+            c.name
+        );
+        // Both tools decrypt it to sops' output with the one value changed.
+        let after = env.sops(&["decrypt", c.name]).ok().stdout;
+        let old = c.old.trim_matches(['\'', '"']);
+        let want = String::from_utf8(before)
+            .unwrap()
+            .replacen(old, "n3w-pa55", 1);
+        assert_eq!(show(&after), want, "{}", c.name);
+        assert_eq!(show(&env.enseal(&["decrypt", c.name]).ok().stdout), want);
+        env.git(&["commit", "-qam", c.name]).ok();
+    }
+}
+
+#[test]
+fn values_from_stdin_idempotent_runs_and_refusals() {
+    let (env, r) = TestEnv::with_age_key();
+    env.write("s.yaml", "a: old\nb: 1\n");
+    env.enseal(&["encrypt", "--age", &r, "-i", "s.yaml"]).ok();
+    env.enseal_stdin(
+        &["set", "--value-stdin", "s.yaml", r#"["a"]"#],
+        b"\"from-stdin\"\n",
+    )
+    .ok();
+    let out = env
+        .enseal(&["decrypt", "--extract", r#"["a"]"#, "s.yaml"])
+        .ok();
+    assert_eq!(out.stdout, b"from-stdin");
+    let before = env.read("s.yaml");
+    env.enseal(&[
+        "set",
+        "--idempotent",
+        "s.yaml",
+        r#"["a"]"#,
+        "\"from-stdin\"",
+    ])
+    .ok();
+    assert_eq!(env.read("s.yaml"), before, "--idempotent rewrote the file");
+    // A value that is not JSON: a clear error without the value, the file untouched.
+    let run = env.enseal(&["set", "s.yaml", r#"["a"]"#, "s3cret-word"]);
+    assert_ne!(run.status, 0);
+    assert!(
+        run.stderr.contains("s.yaml") && run.stderr.contains("JSON"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    let run = env.enseal(&["set", "s.yaml", r#"["sops"]["mac"]"#, "\"x\""]);
+    assert_ne!(run.status, 0);
+    assert!(run.stderr.contains("metadata"), "{}", run.stderr);
+    assert_eq!(env.read("s.yaml"), before);
+    // A new key: the file stays readable by both tools.
+    env.enseal(&["set", "s.yaml", r#"["c"]["d"]"#, "{\"e\": [1, 2]}"])
+        .ok();
+    let ours = env.enseal(&["decrypt", "s.yaml"]).ok().stdout;
+    let theirs = env.sops(&["decrypt", "s.yaml"]).ok().stdout;
+    assert_eq!(show(&ours), show(&theirs));
+    assert!(show(&ours).contains("c:"), "{}", show(&ours));
+}
