@@ -124,7 +124,11 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Encryp
         .layout
         .filter(|_| req.output_format == req.input_format)
         .filter(|l| {
-            req.keep_layout || !matches!(l, format::Layout::Json(_) | format::Layout::Yaml(_))
+            req.keep_layout
+                || !matches!(
+                    l,
+                    format::Layout::Json(_) | format::Layout::Yaml(_) | format::Layout::Ini(_)
+                )
         });
     if req.key_groups.iter().all(KeyGroup::is_empty) {
         return Err(FileError::NoKeys);
@@ -142,7 +146,12 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Encryp
     let data_key = DataKey::generate();
     let layout_kept = matches!(
         layout,
-        Some(format::Layout::Json(_) | format::Layout::Yaml(_))
+        Some(
+            format::Layout::Json(_)
+                | format::Layout::Yaml(_)
+                | format::Layout::Toml(_)
+                | format::Layout::Ini(_)
+        )
     );
     let mut metadata = Metadata {
         layout_kept,
@@ -178,10 +187,10 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Encryp
     }
     // How the author spelled values that would not come back as written (`1.0`,
     // folded text): kept encrypted in the metadata for decryption.
-    let spellings = match &layout {
-        Some(format::Layout::Yaml(l)) => l.spellings_of(&doc),
-        _ => Vec::new(),
-    };
+    let spellings = layout
+        .as_ref()
+        .map(|l| l.spellings_of(&doc))
+        .unwrap_or_default();
     let mac =
         tree::encrypt(&mut doc, &cipher, &selection, mac_only, None).map_err(FileError::Encrypt)?;
     metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
@@ -312,10 +321,8 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     let mut loaded = load(input, req.input_format)?;
     let key = data_key(&loaded.metadata, &req.decryption_order, env)?;
     let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
-    if let (Some(format::Layout::Yaml(l)), Some(sealed)) =
-        (loaded.layout.as_mut(), &loaded.metadata.layout_spelling)
-    {
-        l.spellings = format::spelling::open(sealed, &Cipher::new(&key)).unwrap_or_default();
+    if let (Some(l), Some(sealed)) = (loaded.layout.as_mut(), &loaded.metadata.layout_spelling) {
+        l.use_spellings(format::spelling::open(sealed, &Cipher::new(&key)).unwrap_or_default());
     }
     let output = match &req.extract {
         None => {
@@ -356,7 +363,7 @@ pub fn reencrypt(
         loaded.layout = None;
         m.layout_kept = false;
     }
-    if let (Some(format::Layout::Yaml(l)), Some(sealed)) = (&loaded.layout, &m.layout_spelling) {
+    if let (Some(l), Some(sealed)) = (&loaded.layout, &m.layout_spelling) {
         // A changed value's old spelling would keep the old value in the file.
         let old = format::spelling::open(sealed, &cipher).unwrap_or_default();
         let kept = l.spellings_still_true(&loaded.doc, &old);

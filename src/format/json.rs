@@ -8,6 +8,7 @@
 //! - Output is compact-then-indented like `json.Indent` (one tab by default), with
 //!   Go's HTML-safe string escaping (`<` → `\u003c`, ...).
 
+use super::spelling::{self, Spelling};
 use super::{EmitOptions, FormatError, Mode, Parsed};
 use crate::document::{map_remove, number, Document, Entry, Map, Scalar, Value};
 
@@ -47,10 +48,11 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     // The layout needs the text; a file with invalid UTF-8 is laid out afresh.
     let layout = std::str::from_utf8(bytes).ok().map(|text| {
         super::Layout::Json(JsonLayout {
-            source: text.to_string(),
+            source: zeroize::Zeroizing::new(text.to_string()),
             slots: std::mem::take(&mut p.slots),
             root: p.root,
             unit: indent_unit(text, p.root.open),
+            spellings: Vec::new(),
         })
     });
     Ok(Parsed {
@@ -68,12 +70,15 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
 /// decrypted this way: sops' own files decrypt to sops' exact output (docs/layout.md).
 #[derive(Clone)]
 pub struct JsonLayout {
-    source: String,
+    /// The file as read (it may be plaintext: wiped on drop).
+    source: zeroize::Zeroizing<String>,
     /// Every scalar (and `null`) outside the `sops` member, in tree-walk order.
     slots: Vec<std::ops::Range<usize>>,
     root: RootMarks,
     /// One level of the file's indentation (empty for a one-line file).
     unit: String,
+    /// Source spellings of values (`1.0`, `\u00e9`), sorted by slot.
+    pub spellings: Vec<Spelling>,
 }
 
 // The source may be plaintext: show only its size.
@@ -617,21 +622,18 @@ pub fn emit_in_layout(
         return emit(doc, metadata, &EmitOptions::default());
     }
     let mut edits: Vec<(usize, usize, String)> = Vec::with_capacity(leaves.len() + 2);
-    for (span, leaf) in layout.slots.iter().zip(leaves) {
-        let mut text = String::new();
-        match leaf {
-            Value::Null => text.push_str("null"),
-            Value::Scalar(Scalar::Str(t) | Scalar::Time(t)) => write_plain_string(&mut text, t),
-            Value::Scalar(sc) => {
-                let mut e = Emitter {
-                    out: String::new(),
-                    indent: "",
-                };
-                e.scalar(sc)?;
-                text = e.out;
-            }
-            _ => return emit(doc, metadata, &EmitOptions::default()),
-        }
+    for (i, (span, leaf)) in layout.slots.iter().zip(leaves).enumerate() {
+        let spelled = match (leaf, spelling::find(&layout.spellings, i)) {
+            (Value::Scalar(v), Some(sp)) if sp.spells(v) => Some(sp.source.clone()),
+            _ => None,
+        };
+        let text = match spelled {
+            Some(t) => t,
+            None => match render_leaf(leaf)? {
+                Some(t) => t,
+                None => return emit(doc, metadata, &EmitOptions::default()),
+            },
+        };
         edits.push((span.start, span.end, text));
     }
     if let Some((start, end)) = layout.root.sops {
@@ -682,7 +684,60 @@ pub fn emit_in_layout(
     Ok(out.into_bytes())
 }
 
+/// A scalar or null as it is written in a kept layout (`None` for collections).
+fn render_leaf(leaf: &Value) -> Result<Option<String>, FormatError> {
+    let mut text = String::new();
+    match leaf {
+        Value::Null => text.push_str("null"),
+        Value::Scalar(Scalar::Str(t) | Scalar::Time(t)) => write_plain_string(&mut text, t),
+        Value::Scalar(sc) => {
+            let mut e = Emitter {
+                out: String::new(),
+                indent: "",
+            };
+            e.scalar(sc)?;
+            text = e.out;
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(text))
+}
+
 impl JsonLayout {
+    /// The values of `doc` (read with this layout) whose source text differs from
+    /// what writing them back gives (`1.0`, `1e3`, `\u00e9`).
+    pub fn spellings_of(&self, doc: &Document) -> Vec<Spelling> {
+        let mut leaves = Vec::with_capacity(self.slots.len());
+        if let Some(branch) = doc.branches.first() {
+            collect_leaves(branch, &mut leaves);
+        }
+        if leaves.len() != self.slots.len() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (i, (span, leaf)) in self.slots.iter().zip(leaves).enumerate() {
+            if let Value::Scalar(scalar) = leaf {
+                let source = &self.source[span.clone()];
+                if render_leaf(leaf).ok().flatten().as_deref() != Some(source) {
+                    out.extend(Spelling::new(i, scalar, source));
+                }
+            }
+        }
+        out
+    }
+
+    /// The recorded spellings that still spell their slot's value in `doc`.
+    pub fn spellings_still_true(&self, doc: &Document, list: &[Spelling]) -> Vec<Spelling> {
+        let mut leaves = Vec::new();
+        if let Some(branch) = doc.branches.first() {
+            collect_leaves(branch, &mut leaves);
+        }
+        list.iter()
+            .filter(|s| matches!(leaves.get(s.slot), Some(Value::Scalar(v)) if s.spells(v)))
+            .cloned()
+            .collect()
+    }
+
     /// Whether `doc` has as many scalars as this layout has slots.
     pub fn fits(&self, doc: &Document) -> bool {
         let mut leaves = Vec::with_capacity(self.slots.len());

@@ -127,6 +127,8 @@ pub enum Layout {
     Json(json::JsonLayout),
     /// A YAML file.
     Yaml(yaml::YamlLayout),
+    /// An INI file.
+    Ini(ini::IniLayout),
 }
 
 impl Layout {
@@ -136,7 +138,43 @@ impl Layout {
         match self {
             Layout::Yaml(l) => l.fits(doc),
             Layout::Json(l) => l.fits(doc),
+            Layout::Ini(l) => l.fits(doc),
             Layout::Toml(_) | Layout::Dotenv(_) => true,
+        }
+    }
+
+    /// The values of `doc` (the plaintext read with this layout) whose source text
+    /// is not what writing them back would give (see [`spelling`]).
+    pub fn spellings_of(&self, doc: &Document) -> Vec<spelling::Spelling> {
+        match self {
+            Layout::Yaml(l) => l.spellings_of(doc),
+            Layout::Json(l) => l.spellings_of(doc),
+            Layout::Toml(l) => l.spellings_of(doc),
+            Layout::Dotenv(_) | Layout::Ini(_) => Vec::new(),
+        }
+    }
+
+    /// Of `list`, the spellings that still spell their value in `doc`.
+    pub fn spellings_still_true(
+        &self,
+        doc: &Document,
+        list: &[spelling::Spelling],
+    ) -> Vec<spelling::Spelling> {
+        match self {
+            Layout::Yaml(l) => l.spellings_still_true(doc, list),
+            Layout::Json(l) => l.spellings_still_true(doc, list),
+            Layout::Toml(l) => l.spellings_still_true(doc, list),
+            Layout::Dotenv(_) | Layout::Ini(_) => Vec::new(),
+        }
+    }
+
+    /// Uses `list` (opened from the metadata) when writing values back.
+    pub fn use_spellings(&mut self, list: Vec<spelling::Spelling>) {
+        match self {
+            Layout::Yaml(l) => l.spellings = list,
+            Layout::Json(l) => l.spellings = list,
+            Layout::Toml(l) => l.spellings = list,
+            Layout::Dotenv(_) | Layout::Ini(_) => {}
         }
     }
 }
@@ -259,7 +297,10 @@ pub fn emit_in_layout(
             Some(Layout::Yaml(l)) => yaml::emit_in_layout(doc, metadata, opts, l),
             _ => yaml::emit(doc, metadata, opts),
         },
-        Format::Ini => ini::emit(doc, metadata),
+        Format::Ini => match layout {
+            Some(Layout::Ini(l)) => ini::emit_in_layout(doc, metadata, l),
+            _ => ini::emit(doc, metadata),
+        },
         Format::Binary => binary::emit(doc, metadata, opts),
     }
 }

@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, RawString, Table};
 
+use super::spelling::{self, Spelling};
 use super::{text_of, FormatError, Parsed, MAX_DEPTH};
 use crate::document::number::format_plain;
 use crate::document::{Comment, Document, Entry, Map, Scalar, Value};
@@ -20,11 +21,14 @@ use crate::document::{Comment, Document, Entry, Map, Scalar, Value};
 /// Where each value and comment of a parsed TOML file sits in its source.
 #[derive(Clone)]
 pub struct TomlLayout {
-    source: String,
+    /// The file as read (it may be plaintext: wiped on drop).
+    source: zeroize::Zeroizing<String>,
     /// One slot per leaf value and comment, in tree-walk order.
     slots: Vec<Slot>,
     /// Where the old `[sops]` section starts; it runs to the end of the file.
     metadata_at: Option<usize>,
+    /// Source spellings of values (`0x1F`, `1e3`, escapes), sorted by slot.
+    pub spellings: Vec<Spelling>,
 }
 
 // The source may be plaintext: show only its size.
@@ -126,8 +130,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         },
         metadata,
         layout: Some(super::Layout::Toml(TomlLayout {
-            source: text.to_string(),
+            source: zeroize::Zeroizing::new(text.to_string()),
             slots: reader.slots,
+            spellings: Vec::new(),
             metadata_at,
         })),
     })
@@ -368,7 +373,15 @@ fn patched(root: &Map, layout: &TomlLayout) -> Result<Option<String>, FormatErro
         return Ok(None);
     }
     let mut edits: Vec<(&Slot, String)> = Vec::with_capacity(leaves.len());
-    for (slot, leaf) in layout.slots.iter().zip(leaves) {
+    for (i, (slot, leaf)) in layout.slots.iter().zip(leaves).enumerate() {
+        if let (Leaf::Value(Value::Scalar(v)), Some(sp)) =
+            (&leaf, spelling::find(&layout.spellings, i))
+        {
+            if sp.spells(v) {
+                edits.push((slot, sp.source.clone()));
+                continue;
+            }
+        }
         let text = match (slot.kind, leaf) {
             (SlotKind::Comment, Leaf::Comment(c)) => format!("#{}", c.0),
             // An encrypted comment inside an array is a string item (see the reader).
@@ -396,6 +409,44 @@ fn patched(root: &Map, layout: &TomlLayout) -> Result<Option<String>, FormatErro
     }
     out.push_str(&layout.source[at..end]);
     Ok(Some(out))
+}
+
+impl TomlLayout {
+    /// The values of `doc` (read with this layout) whose source text differs from
+    /// what writing them back gives.
+    pub fn spellings_of(&self, doc: &Document) -> Vec<Spelling> {
+        let mut leaves = Vec::with_capacity(self.slots.len());
+        if let Some(root) = doc.branches.first() {
+            collect_leaves(root, &mut leaves);
+        }
+        if leaves.len() != self.slots.len() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (i, (slot, leaf)) in self.slots.iter().zip(leaves).enumerate() {
+            if let (SlotKind::Value(style), Leaf::Value(v @ Value::Scalar(scalar))) =
+                (slot.kind, leaf)
+            {
+                let source = &self.source[slot.span.clone()];
+                if render(v, style).ok().as_deref() != Some(source) {
+                    out.extend(Spelling::new(i, scalar, source));
+                }
+            }
+        }
+        out
+    }
+
+    /// The recorded spellings that still spell their slot's value in `doc`.
+    pub fn spellings_still_true(&self, doc: &Document, list: &[Spelling]) -> Vec<Spelling> {
+        let mut leaves = Vec::new();
+        if let Some(root) = doc.branches.first() {
+            collect_leaves(root, &mut leaves);
+        }
+        list.iter()
+            .filter(|s| matches!(leaves.get(s.slot), Some(Leaf::Value(Value::Scalar(v))) if s.spells(v)))
+            .cloned()
+            .collect()
+    }
 }
 
 fn leaves_growth(edits: &[(&Slot, String)]) -> usize {

@@ -65,9 +65,10 @@ fn four_ways(env: &TestEnv, name: &str, eargs: &[&str], sargs: &[&str]) -> Resul
         run.stdout
     };
     let written = String::from_utf8_lossy(&env.read(&by_enseal)).into_owned();
-    let kept = (written.contains("\"enseal_layout\": \"kept\"")
-        || written.contains("enseal_layout: kept"))
-    .then(|| env.read(name));
+    let marker =
+        regex::Regex::new(r#""enseal_layout": "kept"|enseal_layout: kept|\nenseal_layout *= kept"#)
+            .unwrap();
+    let kept = marker.is_match(&written).then(|| env.read(name));
     Ok(Four {
         sops_of_enseal: dec("sops", &by_enseal),
         enseal_of_enseal: dec("enseal", &by_enseal),
@@ -224,8 +225,10 @@ fn encrypted_files_are_laid_out_like_sops() {
         let format = Format::from_path(std::path::Path::new(name));
         let (a, b) = if a.contains("enseal_layout") {
             let marker =
-                regex::Regex::new(r#",\s*"enseal_layout": "kept"|\n *enseal_layout: kept"#)
-                    .unwrap();
+                regex::Regex::new(
+                    r#",\s*"enseal_layout": "kept"(,\s*"enseal_spelling": "[^"]*")?|\n *enseal_layout: kept(\n *enseal_spelling: .*)?|\nenseal_layout *= kept"#,
+                )
+                .unwrap();
             // Both laid out again by one writer: the masked values hold no secrets.
             let tree = |t: &str| {
                 let p = format::parse(format, t.as_bytes(), format::Mode::Encrypted)

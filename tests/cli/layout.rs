@@ -181,3 +181,73 @@ fn yaml_fixtures_round_trip_byte_for_byte_and_sops_reads_them() {
         );
     }
 }
+
+/// Every INI fixture encrypts in its own layout (same lines, only value and comment texts
+/// replaced, a `[sops]` section marked `enseal_layout = kept` appended) and decrypts back
+/// to the same bytes; sops decrypts enseal's file to exactly what it prints for its own
+/// encryption of the input.
+#[test]
+fn ini_fixtures_round_trip_byte_for_byte_and_sops_reads_them() {
+    let (env, r) = TestEnv::with_age_key();
+    for (name, plain) in fixtures("ini", "ini") {
+        env.write(&name, &plain);
+        let enc = env.enseal(&["encrypt", "--age", &r, &name]).ok();
+        assert!(enc.stderr.is_empty(), "{name}: {}", enc.stderr);
+        let text = String::from_utf8(enc.stdout.clone()).unwrap();
+        let (data, meta) = text
+            .rsplit_once("[sops]\n")
+            .unwrap_or_else(|| panic!("{name}: no [sops] section:\n{text}"));
+        assert!(
+            meta.lines()
+                .any(|l| l.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
+                    == Some(("enseal_layout", "kept"))),
+            "{name}: layout not kept"
+        );
+        // Line for line the same file: headers where they were, no value or comment left
+        // in clear.
+        let plain_text = String::from_utf8(plain.clone()).unwrap();
+        assert_eq!(
+            data.lines().count(),
+            plain_text.lines().count() + usize::from(plain_text.ends_with('\n')),
+            "{name}: lines moved:\n{data}"
+        );
+        for (ours, theirs) in data.lines().zip(plain_text.lines()) {
+            let line = theirs.trim();
+            if line.starts_with('[') {
+                assert_eq!(ours, theirs, "{name}");
+            } else if line.starts_with([';', '#']) {
+                let words = line.trim_start_matches([';', '#', ' ']);
+                assert!(
+                    words.len() < 6 || !ours.contains(words),
+                    "{name}: comment in clear"
+                );
+            } else if let Some((_, v)) = line.split_once(['=', ':']) {
+                let v = v
+                    .split([';', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches('"');
+                assert!(v.len() < 6 || !ours.contains(v), "{name}: value in clear");
+            }
+        }
+        let enc_name = format!("enc-{name}");
+        env.write(&enc_name, &enc.stdout);
+        let ours = env.enseal(&["decrypt", &enc_name]).ok().stdout;
+        assert!(
+            ours == plain,
+            "{name}: enseal gives back other bytes:\n{}",
+            show(&ours)
+        );
+        let theirs = env.sops(&["decrypt", &enc_name]).ok().stdout;
+        let by_sops = env.sops(&["encrypt", "--age", &r, &name]).ok().stdout;
+        env.write(&format!("sops-{name}"), &by_sops);
+        let reference = env.sops(&["decrypt", &format!("sops-{name}")]).ok().stdout;
+        assert!(
+            theirs == reference,
+            "{name}: sops reads enseal's file differently:\n{}\n--- sops' own ---\n{}",
+            show(&theirs),
+            show(&reference)
+        );
+    }
+}

@@ -315,6 +315,12 @@ pub fn plain_allowed(s: &str, flow: bool) -> bool {
         && (!flow || !s.contains([',', '[', ']', '{', '}']))
 }
 
+/// A string that is written plain in block context whatever its surroundings and reads
+/// back as the same string (the emitter's fast check: words and `ENC[...]` values).
+pub fn plain_word(s: &str) -> bool {
+    is_plain_word(s) && !needs_quotes_to_stay_string(s)
+}
+
 /// What libyaml's scalar analysis allows for a string.
 struct Analysis {
     block_plain_allowed: bool,

@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use super::emit::{double_quoted, plain_allowed, Writer};
+use super::emit::{double_quoted, plain_allowed, plain_word, Writer};
 use super::resolve::{float_text, resolve_typed};
 use crate::document::{Document, Entry, Map, Scalar, Value};
 use crate::format::spelling::{self, Spelling};
@@ -106,7 +106,8 @@ struct Placement {
 /// Where the leaves of a parsed YAML file sit in its source.
 #[derive(Clone)]
 pub struct YamlLayout {
-    source: String,
+    /// The file as read (it may be plaintext: wiped on drop).
+    source: zeroize::Zeroizing<String>,
     slots: Vec<Slot>,
     docs: Vec<Placement>,
     /// The file's indentation step, used for the `sops` block.
@@ -250,6 +251,14 @@ impl Recorder {
             return None;
         }
         let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
+        // A key on the `---` line itself (`--- a: 1`) leaves no line for the block.
+        if self.docs.iter().any(|d| {
+            d.sops_key.is_none()
+                && d.first_key
+                    .is_some_and(|k| text[line_start(k)..].starts_with("---"))
+        }) {
+            return None;
+        }
         let docs = self
             .docs
             .iter()
@@ -268,7 +277,7 @@ impl Recorder {
             })
             .collect();
         Some(YamlLayout {
-            source: text.to_string(),
+            source: zeroize::Zeroizing::new(text.to_string()),
             slots: self.slots,
             docs,
             unit: indent_unit(text),
@@ -503,13 +512,15 @@ impl YamlLayout {
             return Vec::new();
         }
         let mut out = Vec::new();
+        let mut buf = String::new();
         for (i, (slot, leaf)) in self.slots.iter().zip(&leaves).enumerate() {
             let Leaf::Scalar(scalar) = leaf else { continue };
             if matches!(slot.kind, SlotKind::Copy(_) | SlotKind::Comment) {
                 continue;
             }
             let source = &self.source[slot.span.clone()];
-            if render(slot.kind, *leaf).as_deref() != Some(source) {
+            buf.clear();
+            if !render_into(&mut buf, slot.kind, *leaf) || buf != source {
                 out.extend(Spelling::new(i, scalar, source));
             }
         }
@@ -560,80 +571,102 @@ pub fn emit(doc: &Document, metadata: Option<&Value>, layout: &YamlLayout) -> Op
     if leaves.len() != layout.slots.len() || doc.branches.len() != layout.docs.len() {
         return None;
     }
-    let mut edits: Vec<(usize, usize, String)> = Vec::with_capacity(leaves.len() + 4);
+    // What replaces which bytes, in source order (an insertion sorts before a cut or a
+    // slot at the same place: its range is empty).
+    enum Edit {
+        Slot(usize),
+        Cut,
+        Sops,
+    }
+    let mut edits: Vec<(usize, usize, Edit)> = Vec::with_capacity(leaves.len() + 4);
     for (i, (slot, leaf)) in layout.slots.iter().zip(&leaves).enumerate() {
-        if let SlotKind::Copy(origin) = slot.kind {
+        match slot.kind {
             // The alias stays, so its copy must be its anchor's value.
-            if leaves.get(origin) != Some(leaf) {
-                return None;
-            }
-            continue;
-        }
-        let spelled = match (leaf, spelling::find(&layout.spellings, i)) {
-            (Leaf::Scalar(s), Some(sp)) if sp.spells(s) => Some(sp.source.clone()),
-            _ => None,
-        };
-        let text = match spelled {
-            Some(t) => t,
-            None => render(slot.kind, *leaf)?,
-        };
-        if layout.source.get(slot.span.clone()) != Some(text.as_str()) {
-            edits.push((slot.span.start, slot.span.end, text));
+            SlotKind::Copy(origin) if leaves.get(origin) != Some(leaf) => return None,
+            SlotKind::Copy(_) => {}
+            _ => edits.push((slot.span.start, slot.span.end, Edit::Slot(i))),
         }
     }
     for place in &layout.docs {
         if let Some(cut) = &place.sops {
-            edits.push((cut.start, cut.end, String::new()));
+            edits.push((cut.start, cut.end, Edit::Cut));
         }
-        if let Some(meta) = metadata {
-            let mut w = Writer::new(layout.unit, 2048);
-            w.document(&Map::new(), Some(("sops", meta)));
-            if place.at == layout.source.len() && !layout.source.ends_with('\n') {
-                w.out.insert(0, '\n');
-            }
-            edits.push((place.at, place.at, w.out));
+        if metadata.is_some() {
+            edits.push((place.at, place.at, Edit::Sops));
         }
     }
-    // An insertion at a cut's start sorts first (its range is empty).
-    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    // Slots come in walk order, which is almost always source order.
+    if !edits
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1))
+    {
+        edits.sort_by_key(|(start, end, _)| (*start, *end));
+    }
+    let sops_block = metadata.map(|meta| {
+        let mut w = Writer::new(layout.unit, 2048);
+        w.document(&Map::new(), Some(("sops", meta)));
+        w.out
+    });
     let src = &layout.source;
-    let mut out = String::with_capacity(src.len() + edits.iter().map(|e| e.2.len()).sum::<usize>());
+    let mut out = String::with_capacity(src.len() * 2 + 2048);
     let mut at = 0;
-    for (start, end, text) in &edits {
+    for (start, end, edit) in &edits {
         if *start < at {
             return None;
         }
         out.push_str(&src[at..*start]);
-        out.push_str(text);
+        match edit {
+            Edit::Slot(i) => {
+                let spelled = match (leaves[*i], spelling::find(&layout.spellings, *i)) {
+                    (Leaf::Scalar(s), Some(sp)) if sp.spells(s) => Some(&sp.source),
+                    _ => None,
+                };
+                match spelled {
+                    Some(text) => out.push_str(text),
+                    None if render_into(&mut out, layout.slots[*i].kind, leaves[*i]) => {}
+                    None => return None,
+                }
+            }
+            Edit::Cut => {}
+            Edit::Sops => {
+                if *start == src.len() && !src.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(sops_block.as_deref().unwrap_or_default());
+            }
+        }
         at = *end;
     }
     out.push_str(&src[at..]);
     Some(out.into_bytes())
 }
 
-/// The text of a leaf in a slot's spelling, or `None` when that spelling cannot hold it.
-fn render(kind: SlotKind, leaf: Leaf<'_>) -> Option<String> {
+/// Writes a leaf in a slot's spelling to `out`; false when that spelling cannot hold it.
+fn render_into(out: &mut String, kind: SlotKind, leaf: Leaf<'_>) -> bool {
     let s = match leaf {
-        Leaf::Comment(c) => {
-            return (kind == SlotKind::Comment && !c.contains('\n')).then(|| c.to_string())
+        Leaf::Comment(c) if kind == SlotKind::Comment && !c.contains('\n') => {
+            out.push_str(c);
+            return true;
         }
         // An encrypted comment inside a list is a string item until it is written.
-        Leaf::Scalar(Scalar::Str(s)) if kind == SlotKind::Comment => {
-            return (!s.contains('\n')).then(|| s.clone())
+        Leaf::Scalar(Scalar::Str(s)) if kind == SlotKind::Comment && !s.contains('\n') => {
+            out.push_str(s);
+            return true;
         }
+        Leaf::Comment(_) => return false,
         Leaf::Scalar(s) => s,
     };
-    let mut out = String::new();
     match (kind, s) {
-        (SlotKind::Comment | SlotKind::Copy(_), _) => return None,
-        (_, Scalar::Bytes(_)) => return None,
+        (SlotKind::Comment | SlotKind::Copy(_), _) | (_, Scalar::Bytes(_)) => return false,
+        // Most values: words and `ENC[...]` in block context.
+        (SlotKind::Plain { flow: false, .. }, Scalar::Str(t)) if plain_word(t) => out.push_str(t),
         (SlotKind::Single, Scalar::Str(t)) if !t.contains('\n') => {
             out.push('\'');
             out.push_str(&t.replace('\'', "''"));
             out.push('\'');
         }
         (SlotKind::Double { flow }, Scalar::Str(t)) => {
-            double_quoted(&mut out, t);
+            double_quoted(out, t);
             if flow && is_enc(t) {
                 out.truncate(out.len() - 2);
                 out.push_str("\\x5D\"");
@@ -647,7 +680,7 @@ fn render(kind: SlotKind, leaf: Leaf<'_>) -> Option<String> {
                 indicator,
             },
             Scalar::Str(t),
-        ) => block(&mut out, t, (folded, chomp, indicator), indent)?,
+        ) => return block(out, t, (folded, chomp, indicator), indent).is_some(),
         (kind, Scalar::Str(t)) => {
             let (flow, str_tag) = match kind {
                 SlotKind::Plain { flow, str_tag } => (flow, str_tag),
@@ -656,7 +689,7 @@ fn render(kind: SlotKind, leaf: Leaf<'_>) -> Option<String> {
             if plain_allowed(t, flow) && (str_tag || resolve_typed(t).is_none()) {
                 out.push_str(t);
             } else {
-                double_quoted(&mut out, t);
+                double_quoted(out, t);
             }
         }
         (SlotKind::Plain { .. }, Scalar::Int(i)) => out.push_str(&i.to_string()),
@@ -665,9 +698,9 @@ fn render(kind: SlotKind, leaf: Leaf<'_>) -> Option<String> {
             out.push_str(if *b { "true" } else { "false" })
         }
         (SlotKind::Plain { .. }, Scalar::Time(t)) => out.push_str(t),
-        _ => return None,
+        _ => return false,
     }
-    Some(out)
+    true
 }
 
 /// The content lines of a block scalar holding `t` under its unchanged header.

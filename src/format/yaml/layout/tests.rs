@@ -54,12 +54,15 @@ fn metadata() -> Value {
 /// Plaintext -> "encrypted" file -> plaintext, checking the file reads back as the same
 /// tree and comes back byte for byte.
 fn round_trip(text: &str) -> String {
-    let (plain, layout) = parsed(text, Mode::Plain);
+    let (plain, mut layout) = parsed(text, Mode::Plain);
+    let spellings = layout.spellings_of(&plain);
+    layout.spellings = spellings.clone();
     assert_eq!(write(&plain, None, &layout), text, "unchanged tree");
     let mut doc = plain.clone();
     fake_encrypt(&mut doc);
     let encrypted = write(&doc, Some(&metadata()), &layout);
-    let (read, enc_layout) = parsed(&encrypted, Mode::Encrypted);
+    let (read, mut enc_layout) = parsed(&encrypted, Mode::Encrypted);
+    enc_layout.spellings = spellings;
     assert!(
         read == doc,
         "the encrypted file reads back differently:\n{encrypted}"
@@ -190,4 +193,212 @@ fn debug_shows_sizes_only() {
     let (_, layout) = parsed("password: hunter2\n", Mode::Plain);
     let shown = format!("{layout:?}");
     assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+/// Random YAML in the styles people write: 2-4 space indents, quoted and plain values,
+/// flow collections, block scalars, comments (whole-line and trailing), blank lines,
+/// several documents, no final newline.
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    struct Gen {
+        state: u64,
+        unit: usize,
+        out: String,
+        keys: usize,
+    }
+
+    impl Gen {
+        /// xorshift64*: one proptest seed gives one document.
+        fn next(&mut self, n: u64) -> u64 {
+            self.state ^= self.state >> 12;
+            self.state ^= self.state << 25;
+            self.state ^= self.state >> 27;
+            self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.next(from.len() as u64) as usize]
+        }
+
+        fn key(&mut self) -> String {
+            self.keys += 1;
+            let suffix = self.pick(&["", "_id", "-x", ".y"]);
+            format!("k{}{suffix}", self.keys)
+        }
+
+        fn scalar(&mut self, flow: bool) -> String {
+            let w = self.pick(&[
+                "web",
+                "db.internal",
+                "s3cret pass",
+                "it's",
+                "a: b",
+                "#x",
+                "日本",
+                "v1.2",
+            ]);
+            match self.next(9) {
+                0 => format!("'{}'", w.replace('\'', "''")),
+                1 => format!("\"{}\"", w.replace('"', "\\\"")),
+                2 => "\"tab\\there \\u00e9\"".into(),
+                3 => self.pick(&["42", "-7", "0x1F", "1_000", "0o17"]).into(),
+                4 => self.pick(&["1.50", "1e3", "-0.0", ".5", "3.14"]).into(),
+                5 => self.pick(&["true", "false", "yes", "~", "null"]).into(),
+                6 => "2024-01-02T03:04:05Z".into(),
+                7 if !flow => "\"\"".into(),
+                _ => self
+                    .pick(&["plain", "with-dash", "path/to/x", "ENV_VAR"])
+                    .into(),
+            }
+        }
+
+        fn flow(&mut self, depth: usize) -> String {
+            let n = self.next(4) as usize;
+            if self.next(2) == 0 || depth > 1 {
+                let items: Vec<String> = (0..n).map(|_| self.scalar(true)).collect();
+                format!("[{}]", items.join(", "))
+            } else {
+                let items: Vec<String> = (0..n)
+                    .map(|_| {
+                        let k = self.key();
+                        format!("{k}: {}", self.scalar(true))
+                    })
+                    .collect();
+                format!("{{{}}}", items.join(", "))
+            }
+        }
+
+        fn pad(&mut self, col: usize) {
+            self.out.push_str(&" ".repeat(col));
+        }
+
+        fn comment(&mut self, col: usize) {
+            if self.next(4) == 0 {
+                self.pad(col);
+                let n = self.next(100);
+                self.out.push_str(&format!("# note {n}\n"));
+            }
+            if self.next(6) == 0 {
+                self.out.push('\n');
+            }
+        }
+
+        fn trailing(&mut self) {
+            if self.next(5) == 0 {
+                self.out.push_str("   # trailing");
+            }
+            self.out.push('\n');
+        }
+
+        fn block(&mut self, col: usize) {
+            let header = self.pick(&["|", "|-", "|+", ">", ">-"]);
+            self.out.push_str(header);
+            self.out.push('\n');
+            for i in 0..1 + self.next(3) {
+                if i > 0 && self.next(4) == 0 {
+                    self.out.push('\n');
+                }
+                self.pad(col);
+                // Only later lines may be more indented (the first sets the indentation).
+                let line = if i == 0 {
+                    self.pick(&["first line", "second: x", "last"])
+                } else {
+                    self.pick(&["first line", "second: x", "  indented", "last"])
+                };
+                self.out.push_str(line);
+                self.out.push('\n');
+            }
+        }
+
+        fn map(&mut self, col: usize, depth: usize) {
+            for _ in 0..1 + self.next(4) {
+                self.comment(col);
+                self.pad(col);
+                let k = self.key();
+                self.out.push_str(&k);
+                self.out.push(':');
+                self.value(col, depth);
+            }
+        }
+
+        fn value(&mut self, col: usize, depth: usize) {
+            match self.next(if depth > 2 { 4 } else { 7 }) {
+                0 | 1 => {
+                    let v = self.scalar(false);
+                    self.out.push(' ');
+                    self.out.push_str(&v);
+                    self.trailing();
+                }
+                2 => {
+                    let v = self.flow(depth);
+                    self.out.push(' ');
+                    self.out.push_str(&v);
+                    self.trailing();
+                }
+                3 => {
+                    self.out.push(' ');
+                    self.block(col + self.unit);
+                }
+                4 => {
+                    self.out.push('\n');
+                    self.map(col + self.unit, depth + 1);
+                }
+                _ => {
+                    self.out.push('\n');
+                    let dash = col + if self.next(2) == 0 { 0 } else { self.unit };
+                    for _ in 0..1 + self.next(3) {
+                        self.comment(dash);
+                        self.pad(dash);
+                        self.out.push_str("- ");
+                        if self.next(3) == 0 && depth < 3 {
+                            let k = self.key();
+                            self.out.push_str(&k);
+                            self.out.push(':');
+                            self.value(dash + 2, depth + 1);
+                        } else {
+                            let v = self.scalar(false);
+                            self.out.push_str(&v);
+                            self.trailing();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn document(seed: u64) -> String {
+        let mut g = Gen {
+            state: seed | 1,
+            unit: 2,
+            out: String::new(),
+            keys: 0,
+        };
+        g.unit = 2 + g.next(3) as usize;
+        if g.next(4) == 0 {
+            g.out.push_str("# head\n\n");
+        }
+        g.map(0, 0);
+        if g.next(3) == 0 {
+            g.out.push_str("---\n");
+            g.map(0, 0);
+        }
+        if g.next(4) == 0 {
+            g.out.pop(); // no final newline
+        }
+        g.out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn random_documents_round_trip_through_encryption(seed in any::<u64>()) {
+            let text = document(seed);
+            let p = parse(text.as_bytes(), Mode::Plain);
+            prop_assert!(p.is_ok(), "generated YAML does not parse:\n{}", text);
+            prop_assert!(matches!(p.unwrap().layout, Some(Layout::Yaml(_))), "no layout for:\n{}", text);
+            round_trip(&text);
+        }
+    }
 }
