@@ -197,6 +197,10 @@ pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Encryp
     if !spellings.is_empty() {
         metadata.layout_spelling = Some(format::spelling::seal(&spellings, &cipher));
     }
+    // Values left in clear (selectors) are written as spelled, like decrypted ones.
+    if let Some(l) = layout.as_mut() {
+        l.use_spellings(spellings);
+    }
     let mut warnings = Vec::new();
     if let Some(format::Layout::Yaml(l)) = &layout {
         if let Some((line, column)) = l.alias_to_encrypted(&doc) {
@@ -363,13 +367,15 @@ pub fn reencrypt(
         loaded.layout = None;
         m.layout_kept = false;
     }
-    if let (Some(l), Some(sealed)) = (&loaded.layout, &m.layout_spelling) {
+    if let (Some(l), Some(sealed)) = (loaded.layout.as_mut(), &m.layout_spelling) {
         // A changed value's old spelling would keep the old value in the file.
         let old = format::spelling::open(sealed, &cipher).unwrap_or_default();
         let kept = l.spellings_still_true(&loaded.doc, &old);
         if kept.len() != old.len() {
             m.layout_spelling = (!kept.is_empty()).then(|| format::spelling::seal(&kept, &cipher));
         }
+        // Values in clear keep their spelling.
+        l.use_spellings(kept);
     }
     if !m.layout_kept {
         m.layout_spelling = None;

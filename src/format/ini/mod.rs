@@ -194,7 +194,8 @@ enum Item {
 /// marked `enseal_layout = kept` are decrypted this way (docs/layout.md).
 #[derive(Clone)]
 pub struct IniLayout {
-    source: String,
+    /// The file as read (it may be plaintext: wiped on drop).
+    source: zeroize::Zeroizing<String>,
     /// Sections, values and comments, in tree-walk order.
     items: Vec<Item>,
     /// The `[sops]` section with the line break before it, to cut.
@@ -491,7 +492,7 @@ fn read(text: &str) -> Result<Read, FormatError> {
         },
         metadata,
         layout: keep.then(|| IniLayout {
-            source: text.to_string(),
+            source: zeroize::Zeroizing::new(text.to_string()),
             items,
             sops,
             eol,
