@@ -608,7 +608,9 @@ pub fn emit(doc: &Document, metadata: Option<&Value>, layout: &YamlLayout) -> Op
         w.out
     });
     let src = &layout.source;
-    let mut out = String::with_capacity(src.len() * 2 + 2048);
+    // Encrypting grows each value to about 100 bytes of `ENC[...]`; decrypting shrinks.
+    let growth = if metadata.is_some() { leaves.len() * 96 } else { 0 };
+    let mut out = String::with_capacity(src.len() + growth + 4096);
     let mut at = 0;
     for (start, end, edit) in &edits {
         if *start < at {
