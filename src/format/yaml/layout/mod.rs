@@ -609,7 +609,11 @@ pub fn emit(doc: &Document, metadata: Option<&Value>, layout: &YamlLayout) -> Op
     });
     let src = &layout.source;
     // Encrypting grows each value to about 100 bytes of `ENC[...]`; decrypting shrinks.
-    let growth = if metadata.is_some() { leaves.len() * 96 } else { 0 };
+    let growth = if metadata.is_some() {
+        leaves.len() * 96
+    } else {
+        0
+    };
     let mut out = String::with_capacity(src.len() + growth + 4096);
     let mut at = 0;
     for (start, end, edit) in &edits {
