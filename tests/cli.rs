@@ -21,6 +21,8 @@ mod set;
 mod tamper;
 #[path = "cli/toml.rs"]
 mod toml;
+#[path = "cli/vault.rs"]
+mod vault;
 
 /// Every file under tests/ is part of this binary (jj's guard against forgotten tests).
 #[test]

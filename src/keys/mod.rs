@@ -6,8 +6,12 @@
 //! back unchanged, so a file keeps every recipient it had.
 
 pub mod age;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod local;
 pub mod pgp;
+#[cfg(feature = "vault")]
+pub mod vault;
 
 use std::fmt;
 
@@ -256,6 +260,8 @@ impl KeyGroup {
     /// The keys enseal can use, for wrapping (every one) or unwrapping (in `order`).
     pub fn usable_keys_mut(&mut self) -> Vec<&mut dyn MasterKey> {
         let mut out: Vec<&mut dyn MasterKey> = Vec::new();
+        #[cfg(feature = "vault")]
+        out.extend(self.hc_vault.iter_mut().map(|k| k as &mut dyn MasterKey));
         out.extend(self.pgp.iter_mut().map(|k| k as &mut dyn MasterKey));
         out.extend(self.age.iter_mut().map(|k| k as &mut dyn MasterKey));
         out
@@ -264,6 +270,8 @@ impl KeyGroup {
     /// The usable keys sorted by `order` (kinds not listed come last, in load order).
     pub fn keys_in_order(&self, order: &[KeyKind]) -> Vec<&dyn MasterKey> {
         let mut keys: Vec<&dyn MasterKey> = Vec::new();
+        #[cfg(feature = "vault")]
+        keys.extend(self.hc_vault.iter().map(|k| k as &dyn MasterKey));
         keys.extend(self.pgp.iter().map(|k| k as &dyn MasterKey));
         keys.extend(self.age.iter().map(|k| k as &dyn MasterKey));
         let rank = |k: KeyKind| order.iter().position(|o| *o == k).unwrap_or(order.len());
@@ -286,6 +294,7 @@ impl KeyGroup {
                 .iter()
                 .map(|k| format!("azure_kv {}/keys/{}", k.vault_url, k.name)),
         );
+        #[cfg(not(feature = "vault"))]
         out.extend(self.hc_vault.iter().map(|k| {
             format!(
                 "hc_vault {}/v1/{}/keys/{}",
