@@ -49,6 +49,16 @@ pub enum Command {
         after_help = "Examples:\n  enseal set secrets.yaml '[\"db\"][\"password\"]' '\"n3w-pa55\"'\n  enseal set secrets.yaml '[\"replicas\"]' 3\n  printf '\"%s\"' \"$TOKEN\" | enseal set --value-stdin secrets.yaml '[\"api\"][\"token\"]'   # keeps it out of ps"
     )]
     Set(SetArgs),
+    /// Give files the keys their creation rule in .sops.yaml names now (values untouched).
+    #[command(
+        after_help = "Examples:\n  enseal updatekeys secrets.yaml          # shows the changes, asks before writing\n  enseal updatekeys -y secrets/*.yaml"
+    )]
+    Updatekeys(UpdatekeysArgs),
+    /// A new data key for a file: every value encrypted again, recipients added or removed.
+    #[command(
+        after_help = "Examples:\n  enseal rotate -i secrets.yaml\n  enseal rotate -i --rm-age age1old… --add-age age1new… secrets.yaml"
+    )]
+    Rotate(RotateArgs),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
@@ -185,6 +195,55 @@ pub struct SetArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Key types to try first, comma-separated [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `updatekeys` options.
+#[derive(Debug, Args)]
+pub struct UpdatekeysArgs {
+    /// The encrypted files, changed in place.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Input format (default: from each file's name).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_type: Option<String>,
+    /// Key types to try first when opening the files [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `rotate` options.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// age recipients to add (to the first key group).
+    #[arg(long, value_name = "RECIPIENT", value_delimiter = ',')]
+    pub add_age: Vec<String>,
+    /// age recipients to remove (from every key group).
+    #[arg(long, value_name = "RECIPIENT", value_delimiter = ',')]
+    pub rm_age: Vec<String>,
+    /// PGP fingerprints to add.
+    #[arg(long, value_name = "FINGERPRINT", value_delimiter = ',')]
+    pub add_pgp: Vec<String>,
+    /// PGP fingerprints to remove.
+    #[arg(long, value_name = "FINGERPRINT", value_delimiter = ',')]
+    pub rm_pgp: Vec<String>,
+    /// Vault transit key URIs to add.
+    #[arg(long, value_name = "URI", value_delimiter = ',')]
+    pub add_hc_vault_transit: Vec<String>,
+    /// Vault transit key URIs to remove.
+    #[arg(long, value_name = "URI", value_delimiter = ',')]
+    pub rm_hc_vault_transit: Vec<String>,
+    /// Rotate even if the MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
 }

@@ -317,6 +317,10 @@ pub fn decrypt_tree(
     if !ignore_mac {
         mac::verify(&cipher, &m.mac, &report.mac, &m.last_modified)?;
     }
+    // The author's spellings, for writing the plaintext (or clear values) back.
+    if let (Some(l), Some(sealed)) = (loaded.layout.as_mut(), &loaded.metadata.layout_spelling) {
+        l.use_spellings(format::spelling::open(sealed, &cipher).unwrap_or_default());
+    }
     Ok(report.clear_comments)
 }
 
@@ -325,9 +329,6 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     let mut loaded = load(input, req.input_format)?;
     let key = data_key(&loaded.metadata, &req.decryption_order, env)?;
     let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
-    if let (Some(l), Some(sealed)) = (loaded.layout.as_mut(), &loaded.metadata.layout_spelling) {
-        l.use_spellings(format::spelling::open(sealed, &Cipher::new(&key)).unwrap_or_default());
-    }
     let output = match &req.extract {
         None => {
             // A JSON or YAML file goes back into its own layout only if enseal kept it
@@ -367,9 +368,9 @@ pub fn reencrypt(
         loaded.layout = None;
         m.layout_kept = false;
     }
-    if let (Some(l), Some(sealed)) = (loaded.layout.as_mut(), &m.layout_spelling) {
+    if let (Some(l), Some(_)) = (loaded.layout.as_mut(), &m.layout_spelling) {
         // A changed value's old spelling would keep the old value in the file.
-        let old = format::spelling::open(sealed, &cipher).unwrap_or_default();
+        let old = l.spellings().to_vec();
         let kept = l.spellings_still_true(&loaded.doc, &old);
         if kept.len() != old.len() {
             m.layout_spelling = (!kept.is_empty()).then(|| format::spelling::seal(&kept, &cipher));

@@ -12,6 +12,7 @@
 //! - [`config`]: `.sops.yaml` creation rules.
 //! - [`file`]: whole-file encrypt/decrypt pipelines.
 //! - [`edit`]: changing an encrypted file in place (`set`).
+//! - [`rotate`]: a new data key (`rotate`) or new recipients (`updatekeys`).
 //! - [`fs`]: atomic writes.
 //! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
 #![deny(missing_docs)]
@@ -29,3 +30,4 @@ pub mod fs;
 pub mod groups;
 pub mod keys;
 pub mod metadata;
+pub mod rotate;

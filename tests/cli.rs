@@ -15,6 +15,8 @@ mod fixtures;
 mod interop;
 #[path = "cli/layout.rs"]
 mod layout;
+#[path = "cli/rotate.rs"]
+mod rotate;
 #[path = "cli/set.rs"]
 mod set;
 #[path = "cli/tamper.rs"]

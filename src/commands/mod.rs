@@ -6,7 +6,9 @@ mod encrypt;
 mod filestatus;
 mod io;
 mod keygen;
+mod rotate;
 mod set;
+mod updatekeys;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;
@@ -20,6 +22,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Decrypt(args) => decrypt::run(args, cli.config.as_deref(), &env),
         Command::Keygen(args) => keygen::run(args, &env),
         Command::Set(args) => set::run(args, &env),
+        Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),
+        Command::Rotate(args) => rotate::run(args, &env),
         Command::Filestatus(args) => filestatus::run(args),
     }
 }

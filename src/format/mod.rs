@@ -168,6 +168,16 @@ impl Layout {
         }
     }
 
+    /// The spellings in use (sorted by slot).
+    pub fn spellings(&self) -> &[spelling::Spelling] {
+        match self {
+            Layout::Yaml(l) => &l.spellings,
+            Layout::Json(l) => &l.spellings,
+            Layout::Toml(l) => &l.spellings,
+            Layout::Dotenv(_) | Layout::Ini(_) => &[],
+        }
+    }
+
     /// Uses `list` (opened from the metadata) when writing values back.
     pub fn use_spellings(&mut self, list: Vec<spelling::Spelling>) {
         match self {

@@ -44,6 +44,39 @@ fn effective_threshold(groups: usize, threshold: usize) -> usize {
     }
 }
 
+/// Wraps `data_key` for the keys of a single group that do not hold it yet (keys added
+/// to a file whose data key stays).
+pub fn wrap_missing(
+    groups: &mut [KeyGroup],
+    data_key: &DataKey,
+    env: &KeyEnv,
+) -> Result<(), GroupsError> {
+    let [group] = groups else {
+        return Err(GroupsError::Invalid(
+            "keys can be added one by one to a single key group only".into(),
+        ));
+    };
+    if group.is_empty() {
+        return Err(GroupsError::Invalid("the key group is empty".into()));
+    }
+    if let Some(id) = group.new_keys_enseal_cannot_wrap().into_iter().next() {
+        return Err(GroupsError::Wrap {
+            key: id,
+            reason: "this key type cannot wrap keys in this version of enseal yet".into(),
+        });
+    }
+    for key in group.usable_keys_mut() {
+        if !key.is_wrapped() {
+            key.wrap(data_key.as_bytes(), env)
+                .map_err(|e| GroupsError::Wrap {
+                    key: key.id(),
+                    reason: e.to_string(),
+                })?;
+        }
+    }
+    Ok(())
+}
+
 /// Wraps `data_key` for every key of every group (split with Shamir when there are
 /// two or more groups).
 pub fn wrap(

@@ -243,6 +243,10 @@ impl MasterKey for AgeKey {
         Ok(())
     }
 
+    fn is_wrapped(&self) -> bool {
+        !self.enc.is_empty()
+    }
+
     fn unwrap(&self, env: &KeyEnv) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let ids = env.age_identities.get_or_init(|| load_identities(env));
         self.unwrap_with(ids)

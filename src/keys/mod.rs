@@ -155,6 +155,8 @@ pub trait MasterKey {
     fn wrap(&mut self, secret: &[u8], env: &KeyEnv) -> Result<(), KeyError>;
     /// Recovers the wrapped secret.
     fn unwrap(&self, env: &KeyEnv) -> Result<Zeroizing<Vec<u8>>, KeyError>;
+    /// Whether the key holds a wrapped secret already.
+    fn is_wrapped(&self) -> bool;
 }
 
 /// AWS KMS key entry (used by a later key source; kept so files round-trip).
@@ -226,6 +228,16 @@ pub struct VaultKey {
     pub enc: String,
 }
 
+impl VaultKey {
+    /// `address/v1/engine/keys/name`, the form `--hc-vault-transit` takes.
+    pub fn uri(&self) -> String {
+        format!(
+            "{}/v1/{}/keys/{}",
+            self.vault_address, self.engine_path, self.key_name
+        )
+    }
+}
+
 /// One key group: every key in it wraps the same secret (the data key, or the group's share).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyGroup {
@@ -277,6 +289,36 @@ impl KeyGroup {
         let rank = |k: KeyKind| order.iter().position(|o| *o == k).unwrap_or(order.len());
         keys.sort_by_key(|k| rank(k.kind()));
         keys
+    }
+
+    /// Keys of a type this build cannot use that hold no wrapped key yet.
+    pub fn new_keys_enseal_cannot_wrap(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        out.extend(
+            self.kms
+                .iter()
+                .filter(|k| k.enc.is_empty())
+                .map(|k| format!("kms {}", k.arn)),
+        );
+        out.extend(
+            self.gcp_kms
+                .iter()
+                .filter(|k| k.enc.is_empty())
+                .map(|k| format!("gcp_kms {}", k.resource_id)),
+        );
+        out.extend(
+            self.azure_kv
+                .iter()
+                .filter(|k| k.enc.is_empty())
+                .map(|k| format!("azure_kv {}/keys/{}", k.vault_url, k.name)),
+        );
+        out.extend(
+            self.hckms
+                .iter()
+                .filter(|k| k.enc.is_empty())
+                .map(|k| format!("hckms {}", k.key_id)),
+        );
+        out
     }
 
     /// Identifiers of the keys this build cannot use (cloud KMS, Vault), for reports.

@@ -99,6 +99,10 @@ impl MasterKey for PgpKey {
         Ok(())
     }
 
+    fn is_wrapped(&self) -> bool {
+        !self.enc.is_empty()
+    }
+
     fn unwrap(&self, env: &KeyEnv) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         if self.enc.is_empty() {
             return Err(KeyError::Malformed("empty PGP message".into()));

@@ -15,14 +15,6 @@ use super::{http, KeyEnv, KeyError, KeyKind, MasterKey, VaultKey};
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 impl VaultKey {
-    /// `address/v1/engine/keys/name`, the form `--hc-vault-transit` takes.
-    pub fn uri(&self) -> String {
-        format!(
-            "{}/v1/{}/keys/{}",
-            self.vault_address, self.engine_path, self.key_name
-        )
-    }
-
     fn service(&self) -> String {
         format!("Vault transit at {}", self.uri())
     }
@@ -133,6 +125,10 @@ impl MasterKey for VaultKey {
         self.enc = enc.to_string();
         self.created_at = crate::file::now_rfc3339();
         Ok(())
+    }
+
+    fn is_wrapped(&self) -> bool {
+        !self.enc.is_empty()
     }
 
     fn unwrap(&self, env: &KeyEnv) -> Result<Zeroizing<Vec<u8>>, KeyError> {

@@ -237,5 +237,8 @@ fn a_vault_that_is_down_fails_over_to_other_groups_and_is_named() {
     assert_eq!(show(&env.enseal(&["decrypt", "g.yaml"]).ok().stdout), PLAIN);
     // sops too (in its own layout).
     let theirs = show(&env.sops(&["decrypt", "g.yaml"]).ok().stdout);
-    assert_eq!(theirs, "# db\ndb:\n    user: app\n    password: s3cret-pa55\n");
+    assert_eq!(
+        theirs,
+        "# db\ndb:\n    user: app\n    password: s3cret-pa55\n"
+    );
 }
