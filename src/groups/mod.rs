@@ -119,31 +119,13 @@ pub fn wrap(
     Ok(())
 }
 
-/// Opens one group: the first key (in `order`) that unwraps wins.
-fn open_group(
-    group: &KeyGroup,
-    order: &[KeyKind],
-    env: &KeyEnv,
-    report: &mut String,
-) -> Option<Zeroizing<Vec<u8>>> {
-    for key in group.keys_in_order(order) {
-        match key.unwrap(env) {
-            Ok(secret) => return Some(secret),
-            Err(e) => {
-                let _ = writeln!(report, "  {} {}: {e}", key.kind().name(), key.id());
-            }
-        }
-    }
-    for id in group.unusable_key_ids() {
-        let _ = writeln!(
-            report,
-            "  {id}: not supported by this version of enseal yet"
-        );
-    }
-    None
-}
-
-/// Recovers the data key, trying keys in `order` inside each group.
+/// Recovers the data key from enough groups, trying each group's keys in `order`.
+///
+/// Local keys (age, PGP) are tried first in every group: when they open enough groups,
+/// no key service is asked. The groups still needed then ask their key services
+/// concurrently, one thread per group, each request under the HTTP client's timeout,
+/// and the key is combined as soon as enough groups have answered; a service that is
+/// slow is not waited for once the threshold is met.
 pub fn unwrap(
     groups: &[KeyGroup],
     threshold: usize,
@@ -158,24 +140,79 @@ pub fn unwrap(
     } else {
         effective_threshold(groups.len(), threshold)
     };
-    let mut report = String::new();
-    let mut opened: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    let mut reasons = vec![String::new(); groups.len()];
+    let mut opened: Vec<(usize, Zeroizing<Vec<u8>>)> = Vec::new();
     for (i, group) in groups.iter().enumerate() {
-        let mut reasons = String::new();
-        match open_group(group, order, env, &mut reasons) {
-            Some(secret) => {
-                let _ = writeln!(report, "Group {i}: SUCCESS");
-                opened.push(secret);
+        if opened.len() >= need {
+            break;
+        }
+        if let Some(secret) = open_group(group, order, env, &mut reasons[i], Pass::Local) {
+            opened.push((i, secret));
+        }
+    }
+    if opened.len() < need {
+        let pending: Vec<usize> = (0..groups.len())
+            .filter(|i| !opened.iter().any(|(o, _)| o == i))
+            .filter(|i| {
+                groups[*i]
+                    .keys_in_order(order)
+                    .iter()
+                    .any(|k| k.kind().is_network())
+            })
+            .collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for &i in &pending {
+            let group = groups[i].clone();
+            let order = order.to_vec();
+            let thread_env = env.for_thread();
+            let tx = tx.clone();
+            // Detached: a slow service must not hold up a key that is already complete.
+            std::thread::spawn(move || {
+                let mut why = String::new();
+                let secret = open_group(&group, &order, &thread_env, &mut why, Pass::Network);
+                let _ = tx.send((i, secret, why));
+            });
+        }
+        drop(tx);
+        for _ in &pending {
+            let Ok((i, secret, why)) = rx.recv() else {
+                break;
+            };
+            reasons[i].push_str(&why);
+            if let Some(secret) = secret {
+                opened.push((i, secret));
                 if opened.len() >= need {
                     break;
                 }
             }
-            None => {
-                let _ = write!(report, "Group {i}: FAILED\n{reasons}");
-            }
+        }
+    }
+    for (i, group) in groups.iter().enumerate() {
+        if opened.len() >= need {
+            break;
+        }
+        if opened.iter().any(|(o, _)| *o == i) {
+            continue;
+        }
+        if let Some(secret) = open_group(group, order, env, &mut reasons[i], Pass::Late) {
+            opened.push((i, secret));
         }
     }
     if opened.len() < need {
+        let mut report = String::new();
+        for (i, group) in groups.iter().enumerate() {
+            if opened.iter().any(|(o, _)| *o == i) {
+                let _ = writeln!(report, "Group {i}: SUCCESS");
+                continue;
+            }
+            let _ = write!(report, "Group {i}: FAILED\n{}", reasons[i]);
+            for id in group.unusable_key_ids() {
+                let _ = writeln!(
+                    report,
+                    "  {id}: not supported by this version of enseal yet"
+                );
+            }
+        }
         let _ = write!(
             report,
             "needed {need} of {} group(s), opened {}",
@@ -184,10 +221,11 @@ pub fn unwrap(
         );
         return Err(GroupsError::Recover { report });
     }
+    opened.sort_by_key(|(i, _)| *i);
     let key = if groups.len() == 1 {
-        Zeroizing::new(opened[0].to_vec())
+        Zeroizing::new(opened[0].1.to_vec())
     } else {
-        let shares: Vec<&[u8]> = opened.iter().map(|s| &s[..]).collect();
+        let shares: Vec<&[u8]> = opened.iter().map(|(_, s)| &s[..]).collect();
         shamir::combine(&shares)
             .map_err(|e| GroupsError::Invalid(format!("cannot combine key shares: {e}")))?
     };
@@ -197,6 +235,56 @@ pub fn unwrap(
             key.len()
         ))
     })
+}
+/// Which keys of a group a pass tries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// age, and PGP unless the decryption order puts a key service before it (gpg may
+    /// ask for a smartcard PIN, which a user may rather avoid).
+    Local,
+    /// Key services over the network.
+    Network,
+    /// PGP keys the order ranks after a key service.
+    Late,
+}
+
+impl Pass {
+    fn of(kind: KeyKind, order: &[KeyKind]) -> Pass {
+        let rank = |k: KeyKind| order.iter().position(|o| *o == k).unwrap_or(order.len());
+        let first_network = order
+            .iter()
+            .position(|k| k.is_network())
+            .unwrap_or(order.len());
+        if kind.is_network() {
+            Pass::Network
+        } else if kind == KeyKind::Pgp && rank(kind) > first_network {
+            Pass::Late
+        } else {
+            Pass::Local
+        }
+    }
+}
+
+/// Opens one group with the keys of `pass`: the first key (in `order`) that unwraps wins.
+fn open_group(
+    group: &KeyGroup,
+    order: &[KeyKind],
+    env: &KeyEnv,
+    report: &mut String,
+    pass: Pass,
+) -> Option<Zeroizing<Vec<u8>>> {
+    for key in group.keys_in_order(order) {
+        if Pass::of(key.kind(), order) != pass {
+            continue;
+        }
+        match key.unwrap(env) {
+            Ok(secret) => return Some(secret),
+            Err(e) => {
+                let _ = writeln!(report, "  {} {}: {e}", key.kind().name(), key.id());
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

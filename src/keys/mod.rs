@@ -40,6 +40,12 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
+    /// Whether keys of this kind are opened by a network service (a KMS, Vault), as
+    /// opposed to a local identity (age, PGP).
+    pub fn is_network(self) -> bool {
+        !matches!(self, KeyKind::Age | KeyKind::Pgp)
+    }
+
     /// The name used in `--decryption-order` and messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -135,6 +141,17 @@ impl KeyEnv {
     pub fn sops_var(&self, name: &str) -> Option<&str> {
         self.var(&format!("ENSEAL_{name}"))
             .or_else(|| self.var(&format!("SOPS_{name}")))
+    }
+}
+
+impl KeyEnv {
+    /// A copy of the variables for another thread (identities are loaded again there;
+    /// network key sources need none).
+    pub fn for_thread(&self) -> KeyEnv {
+        KeyEnv {
+            vars: self.vars.clone(),
+            age_identities: Default::default(),
+        }
     }
 }
 

@@ -242,3 +242,65 @@ fn a_vault_that_is_down_fails_over_to_other_groups_and_is_named() {
         "# db\ndb:\n    user: app\n    password: s3cret-pa55\n"
     );
 }
+
+/// A key service that accepts connections and never answers.
+fn silent_service() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn); // keep it open, say nothing
+        }
+    });
+    port
+}
+
+#[test]
+fn a_slow_key_service_is_not_waited_for_once_the_threshold_is_met() {
+    let bao = Bao::start();
+    let mut env = TestEnv::new();
+    let (k1, r1) = env.age_identity("k1.txt");
+    env.use_age_key(&k1);
+    env.set("VAULT_TOKEN", TOKEN);
+    // Groups: Vault, Vault, age; any two open the file.
+    env.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - hc_vault: ['{uri}']\n      - hc_vault: ['{uri}']\n      - age: ['{r1}']\n",
+            uri = bao.key_uri()
+        ),
+    );
+    env.write("s.yaml", PLAIN);
+    let enc = String::from_utf8(env.enseal(&["encrypt", "s.yaml"]).ok().stdout).unwrap();
+    // The first group's Vault now hangs (the metadata is outside the MAC).
+    let silent = format!("http://127.0.0.1:{}", silent_service());
+    let enc = enc.replacen(&bao.addr(), &silent, 1);
+    env.write("g.yaml", &enc);
+    env.set("ENSEAL_KEYSERVICE_TIMEOUT", "60");
+    let started = Instant::now();
+    assert_eq!(show(&env.enseal(&["decrypt", "g.yaml"]).ok().stdout), PLAIN);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "waited {:?} for a service that never answers",
+        started.elapsed()
+    );
+    // Without the working Vault, the timeout ends the wait and names the silent service.
+    env.set("ENSEAL_KEYSERVICE_TIMEOUT", "2");
+    let enc = enc.replacen(&bao.addr(), "http://127.0.0.1:1", 1);
+    env.write("h.yaml", &enc);
+    let started = Instant::now();
+    let run = env.enseal(&["decrypt", "h.yaml"]);
+    assert_eq!(run.status, 128, "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr.contains(&format!("Vault transit at {silent}"))
+            && run.stderr.contains("timeout"),
+        "{}",
+        run.stderr
+    );
+}
