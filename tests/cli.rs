@@ -13,6 +13,8 @@ mod cli;
 mod fixtures;
 #[path = "cli/interop.rs"]
 mod interop;
+#[path = "cli/kms.rs"]
+mod kms;
 #[path = "cli/layout.rs"]
 mod layout;
 #[path = "cli/rotate.rs"]

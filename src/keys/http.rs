@@ -37,6 +37,65 @@ fn agent(env: &KeyEnv) -> &'static ureq::Agent {
     })
 }
 
+/// Sends a request and returns the status and body of the answer (any status).
+/// `service` names the endpoint in errors.
+pub fn send(
+    env: &KeyEnv,
+    service: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+    timeout: Option<Duration>,
+) -> Result<(u16, Vec<u8>), KeyError> {
+    let agent = agent(env);
+    let fail = |e: ureq::Error| KeyError::Failed(format!("{service}: {}", transport(&e)));
+    let mut resp = match body {
+        Some(bytes) => {
+            let mut req = agent.post(url);
+            if method == "PUT" {
+                req = agent.put(url);
+            }
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(t) = timeout {
+                req = req.config().timeout_global(Some(t)).build();
+            }
+            req.send(bytes).map_err(fail)?
+        }
+        None => {
+            let mut req = agent.get(url);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(t) = timeout {
+                req = req.config().timeout_global(Some(t)).build();
+            }
+            req.call().map_err(fail)?
+        }
+    };
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .map_err(fail)?;
+    Ok((status, bytes))
+}
+
+/// A JSON answer's error text for a non-2xx status.
+pub fn status_error(service: &str, status: u16, body: &[u8]) -> KeyError {
+    let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    KeyError::Failed(format!(
+        "{service}: HTTP {status}{}",
+        service_message(&answer)
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    ))
+}
+
 /// POSTs a JSON body with `headers` and returns the JSON answer of a 2xx response.
 /// `service` names the endpoint in errors ("Vault transit at https://…").
 pub fn post_json(

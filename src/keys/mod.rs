@@ -6,6 +6,8 @@
 //! back unchanged, so a file keeps every recipient it had.
 
 pub mod age;
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod local;
@@ -289,6 +291,8 @@ impl KeyGroup {
     /// The keys enseal can use, for wrapping (every one) or unwrapping (in `order`).
     pub fn usable_keys_mut(&mut self) -> Vec<&mut dyn MasterKey> {
         let mut out: Vec<&mut dyn MasterKey> = Vec::new();
+        #[cfg(feature = "aws")]
+        out.extend(self.kms.iter_mut().map(|k| k as &mut dyn MasterKey));
         #[cfg(feature = "vault")]
         out.extend(self.hc_vault.iter_mut().map(|k| k as &mut dyn MasterKey));
         out.extend(self.pgp.iter_mut().map(|k| k as &mut dyn MasterKey));
@@ -299,6 +303,8 @@ impl KeyGroup {
     /// The usable keys sorted by `order` (kinds not listed come last, in load order).
     pub fn keys_in_order(&self, order: &[KeyKind]) -> Vec<&dyn MasterKey> {
         let mut keys: Vec<&dyn MasterKey> = Vec::new();
+        #[cfg(feature = "aws")]
+        keys.extend(self.kms.iter().map(|k| k as &dyn MasterKey));
         #[cfg(feature = "vault")]
         keys.extend(self.hc_vault.iter().map(|k| k as &dyn MasterKey));
         keys.extend(self.pgp.iter().map(|k| k as &dyn MasterKey));
@@ -341,6 +347,7 @@ impl KeyGroup {
     /// Identifiers of the keys this build cannot use (cloud KMS, Vault), for reports.
     pub fn unusable_key_ids(&self) -> Vec<String> {
         let mut out = Vec::new();
+        #[cfg(not(feature = "aws"))]
         out.extend(self.kms.iter().map(|k| format!("kms {}", k.arn)));
         out.extend(
             self.gcp_kms
