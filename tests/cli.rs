@@ -9,6 +9,8 @@ mod common;
 mod bad_input;
 #[path = "cli/cli.rs"]
 mod cli;
+#[path = "cli/cloud.rs"]
+mod cloud;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
 #[path = "cli/interop.rs"]

@@ -8,6 +8,10 @@
 pub mod age;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "azure")]
+pub mod azure;
+#[cfg(feature = "gcp")]
+pub mod gcp;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod local;
@@ -293,6 +297,10 @@ impl KeyGroup {
         let mut out: Vec<&mut dyn MasterKey> = Vec::new();
         #[cfg(feature = "aws")]
         out.extend(self.kms.iter_mut().map(|k| k as &mut dyn MasterKey));
+        #[cfg(feature = "gcp")]
+        out.extend(self.gcp_kms.iter_mut().map(|k| k as &mut dyn MasterKey));
+        #[cfg(feature = "azure")]
+        out.extend(self.azure_kv.iter_mut().map(|k| k as &mut dyn MasterKey));
         #[cfg(feature = "vault")]
         out.extend(self.hc_vault.iter_mut().map(|k| k as &mut dyn MasterKey));
         out.extend(self.pgp.iter_mut().map(|k| k as &mut dyn MasterKey));
@@ -305,6 +313,10 @@ impl KeyGroup {
         let mut keys: Vec<&dyn MasterKey> = Vec::new();
         #[cfg(feature = "aws")]
         keys.extend(self.kms.iter().map(|k| k as &dyn MasterKey));
+        #[cfg(feature = "gcp")]
+        keys.extend(self.gcp_kms.iter().map(|k| k as &dyn MasterKey));
+        #[cfg(feature = "azure")]
+        keys.extend(self.azure_kv.iter().map(|k| k as &dyn MasterKey));
         #[cfg(feature = "vault")]
         keys.extend(self.hc_vault.iter().map(|k| k as &dyn MasterKey));
         keys.extend(self.pgp.iter().map(|k| k as &dyn MasterKey));
@@ -317,18 +329,21 @@ impl KeyGroup {
     /// Keys of a type this build cannot use that hold no wrapped key yet.
     pub fn new_keys_enseal_cannot_wrap(&self) -> Vec<String> {
         let mut out = Vec::new();
+        #[cfg(not(feature = "aws"))]
         out.extend(
             self.kms
                 .iter()
                 .filter(|k| k.enc.is_empty())
                 .map(|k| format!("kms {}", k.arn)),
         );
+        #[cfg(not(feature = "gcp"))]
         out.extend(
             self.gcp_kms
                 .iter()
                 .filter(|k| k.enc.is_empty())
                 .map(|k| format!("gcp_kms {}", k.resource_id)),
         );
+        #[cfg(not(feature = "azure"))]
         out.extend(
             self.azure_kv
                 .iter()
@@ -349,12 +364,14 @@ impl KeyGroup {
         let mut out = Vec::new();
         #[cfg(not(feature = "aws"))]
         out.extend(self.kms.iter().map(|k| format!("kms {}", k.arn)));
+        #[cfg(not(feature = "gcp"))]
         out.extend(
             self.gcp_kms
                 .iter()
                 .map(|k| format!("gcp_kms {}", k.resource_id)),
         );
         out.extend(self.hckms.iter().map(|k| format!("hckms {}", k.key_id)));
+        #[cfg(not(feature = "azure"))]
         out.extend(
             self.azure_kv
                 .iter()
