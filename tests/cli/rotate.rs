@@ -149,3 +149,89 @@ fn rotate_removes_a_recipient_for_good_and_renews_every_value() {
     assert!(run.stderr.contains("empty"), "{}", run.stderr);
     assert_eq!(String::from_utf8(env.read("s.yaml")).unwrap(), after);
 }
+
+/// Three key groups (age, age, PGP) with threshold 2, both ways with sops; a file whose
+/// key in one group is broken still opens through the other two, in both tools.
+#[test]
+fn three_groups_threshold_two_with_a_broken_group() {
+    let shared = crate::common::generated().join("keys");
+    let mut env = TestEnv::new();
+    env.gpg_import(&shared.join("pgp-secret.asc"));
+    let fp = std::fs::read_to_string(shared.join("pgp-fingerprint.txt")).unwrap();
+    let fp = fp.trim();
+    let (k1, r1) = env.age_identity("k1.txt");
+    let (k2, r2) = env.age_identity("k2.txt");
+    let both = format!(
+        "{}\n{}",
+        std::fs::read_to_string(&k1).unwrap(),
+        std::fs::read_to_string(&k2).unwrap()
+    );
+    env.write("both.txt", both);
+    let both_path = env.work().join("both.txt");
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: ['{r1}']\n      - age: ['{r2}']\n      - pgp: ['{fp}']\n"),
+    );
+    env.write("s.yaml", PLAIN);
+    let ours = env.enseal(&["encrypt", "s.yaml"]).ok().stdout;
+    let theirs = env.sops(&["encrypt", "s.yaml"]).ok().stdout;
+    for (name, enc) in [("e.yaml", &ours), ("t.yaml", &theirs)] {
+        let text = String::from_utf8(enc.clone()).unwrap();
+        assert!(
+            text.contains("shamir_threshold: 2") && text.contains("key_groups:"),
+            "{text}"
+        );
+        env.write(name, enc);
+        // One age key and the PGP key: two groups.
+        env.use_age_key(&k1);
+        assert!(show(&env.enseal(&["decrypt", name]).ok().stdout).contains("s3cret-pa55"));
+        assert!(show(&env.sops(&["decrypt", name]).ok().stdout).contains("s3cret-pa55"));
+        // Break the PGP group's wrapped share: the two age groups still make two.
+        let broken = break_pgp(&text);
+        assert_ne!(broken, text);
+        env.write(&format!("broken-{name}"), &broken);
+        env.set("SOPS_AGE_KEY_FILE", both_path.display().to_string());
+        let b = format!("broken-{name}");
+        assert!(
+            show(&env.enseal(&["decrypt", &b]).ok().stdout).contains("s3cret-pa55"),
+            "{name}"
+        );
+        assert!(
+            show(&env.sops(&["decrypt", &b]).ok().stdout).contains("s3cret-pa55"),
+            "{name}"
+        );
+        // With one age key only, the broken group leaves one of two: refused, and the
+        // report says which group failed and why.
+        env.use_age_key(&k1);
+        let run = env.enseal(&["decrypt", &b]);
+        assert_eq!(run.status, 128, "{name}");
+        assert!(
+            run.stderr.contains("Group 2: FAILED") && run.stderr.contains(&format!("pgp {fp}")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// The text with the first data line of its PGP message garbled (armor kept).
+fn break_pgp(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut state = 0; // 0: before the message, 1: in its headers, 2: done
+    for line in text.lines() {
+        let t = line.trim_start();
+        if state == 0 && t == "-----BEGIN PGP MESSAGE-----" {
+            state = 1;
+        } else if state == 1 && !t.is_empty() && !t.contains(':') {
+            let indent = &line[..line.len() - t.len()];
+            out.push(format!(
+                "{indent}{}{}",
+                "A".repeat(16),
+                &t[16.min(t.len())..]
+            ));
+            state = 2;
+            continue;
+        }
+        out.push(line.to_string());
+    }
+    out.join("\n") + "\n"
+}
