@@ -202,12 +202,18 @@ pub struct SetArgs {
 /// `updatekeys` options.
 #[derive(Debug, Args)]
 pub struct UpdatekeysArgs {
-    /// The encrypted files, changed in place.
+    /// The encrypted files (or, with -r, directories), changed in place.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Write without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Walk directories: every encrypted file a creation rule covers.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Files worked on at once (default: the number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Input format (default: from each file's name).
     #[arg(long, value_name = "FORMAT")]
     pub input_type: Option<String>,

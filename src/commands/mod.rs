@@ -9,6 +9,7 @@ mod keygen;
 mod rotate;
 mod set;
 mod updatekeys;
+mod walk;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;

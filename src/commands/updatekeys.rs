@@ -1,18 +1,24 @@
 //! `enseal updatekeys`: apply the creation rules' current keys to existing files.
+//!
+//! With `-y` the files are worked on in parallel (`-j`); without it each file's
+//! changes are shown and confirmed on the terminal, one file after the other.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use super::decrypt::decryption_order;
 use super::io::load_config;
+use super::walk;
 use crate::cli::UpdatekeysArgs;
+use crate::config::Config;
 use crate::error::Error;
 use crate::file;
 use crate::format::Format;
-use crate::keys::KeyEnv;
+use crate::keys::{KeyEnv, KeyKind};
 use crate::rotate;
 
-/// Updates each file in turn; a file that is up to date is left alone.
+/// Updates every file; a file that is up to date is left alone. Fails (after doing
+/// the others) when any file failed.
 pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Result<(), Error> {
     let order = decryption_order(args.decryption_order.as_deref(), env)?;
     let config = load_config(config_path)?.ok_or_else(|| {
@@ -22,7 +28,52 @@ pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Re
         path: ".".into(),
         source,
     })?;
-    for path in &args.files {
+    let files = walk::expand(&args.files, args.recursive, &config, &cwd)?;
+    let ctx = Context {
+        config: &config,
+        cwd: &cwd,
+        order: &order,
+        env,
+        input_type: args.input_type.as_deref(),
+    };
+    let failed = if args.yes {
+        let jobs = args.jobs.unwrap_or_else(walk::default_jobs);
+        walk::run_all(&files, jobs, |path| ctx.update(path, None))
+    } else {
+        let mut failed = 0;
+        for path in &files {
+            match ctx.update(path, Some(&confirm)) {
+                Ok(line) => eprintln!("{}: {line}", path.display()),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("enseal: {e}");
+                }
+            }
+        }
+        failed
+    };
+    if failed > 0 {
+        return Err(Error::Usage(format!(
+            "{failed} of {} file(s) could not be updated",
+            files.len()
+        )));
+    }
+    Ok(())
+}
+
+struct Context<'a> {
+    config: &'a Config,
+    cwd: &'a Path,
+    order: &'a [KeyKind],
+    env: &'a KeyEnv,
+    input_type: Option<&'a str>,
+}
+
+type Confirm = dyn Fn(&str, &str) -> Result<bool, Error>;
+
+impl Context<'_> {
+    /// Updates one file; `confirm` (without -y) is shown the changes first.
+    fn update(&self, path: &Path, confirm: Option<&Confirm>) -> Result<String, Error> {
         let shown = path.display().to_string();
         let file_err = |source| Error::File {
             path: shown.clone(),
@@ -32,12 +83,12 @@ pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Re
             path: shown.clone(),
             source,
         })?;
-        let format = match &args.input_type {
+        let format = match self.input_type {
             Some(name) => Format::from_name(name),
             None => Format::from_path(path),
         };
         let loaded = file::load(&bytes, format).map_err(file_err)?;
-        let rule = config.rule_for(path, &cwd)?;
+        let rule = self.config.rule_for(path, self.cwd)?;
         let lines = rotate::describe(
             &loaded.metadata.key_groups,
             &rule.key_groups,
@@ -45,39 +96,36 @@ pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Re
             rule.shamir_threshold,
         );
         if lines.is_empty() {
-            eprintln!("{shown}: already up to date");
-            continue;
+            return Ok("already up to date".into());
         }
-        eprintln!(
-            "{shown}: the key groups change:\n{}",
-            rotate::summary(&lines)
-        );
-        if !args.yes && !confirm()? {
-            eprintln!("{shown}: left unchanged");
-            continue;
+        let summary = rotate::summary(&lines);
+        if let Some(ask) = confirm {
+            if !ask(&shown, &summary)? {
+                return Ok("left unchanged".into());
+            }
         }
-        let key = file::data_key(&loaded.metadata, &order, env).map_err(file_err)?;
+        let key = file::data_key(&loaded.metadata, self.order, self.env).map_err(file_err)?;
         let out = rotate::update_keys(
             loaded,
             &key,
             rule.key_groups,
             rule.shamir_threshold,
             format,
-            env,
+            self.env,
         )
         .map_err(file_err)?;
         crate::fs::write_atomic(path, &out, 0o600).map_err(|source| Error::Write {
             path: shown.clone(),
             source,
         })?;
-        eprintln!("{shown}: updated");
+        Ok(format!("updated\n{}", summary.trim_end()))
     }
-    Ok(())
 }
 
-/// Asks on the terminal; without one (a script), the answer is no: use -y there.
-fn confirm() -> Result<bool, Error> {
+/// Shows the changes and asks on the terminal; without one (a script), refuses: -y.
+fn confirm(file: &str, summary: &str) -> Result<bool, Error> {
     let stdin = std::io::stdin();
+    eprintln!("{file}: the key groups change:\n{summary}");
     if !stdin.is_terminal() {
         return Err(Error::Usage(
             "updatekeys asks before writing; standard input is not a terminal, so pass -y".into(),

@@ -235,3 +235,78 @@ fn break_pgp(text: &str) -> String {
     }
     out.join("\n") + "\n"
 }
+
+/// `updatekeys -r` finds the encrypted files its creation rules cover below a directory
+/// (skipping plaintext, uncovered and hidden files) and updates them in parallel.
+#[test]
+fn updatekeys_walks_a_repository() {
+    let mut env = TestEnv::new();
+    let (k1, r1) = env.age_identity("k1.txt");
+    let (k2, r2) = env.age_identity("k2.txt");
+    env.use_age_key(&k1);
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^secrets/\n    age: {r1}\n"),
+    );
+    std::fs::create_dir_all(env.work().join("secrets/prod/.cache")).unwrap();
+    std::fs::create_dir_all(env.work().join("docs")).unwrap();
+    let mut encrypted = Vec::new();
+    for i in 0..12 {
+        let name = format!("secrets/{}s{i}.yaml", if i % 2 == 0 { "prod/" } else { "" });
+        env.write(&name, PLAIN);
+        env.enseal(&["encrypt", "-i", &name]).ok();
+        encrypted.push(name);
+    }
+    env.write("secrets/plain.yaml", "not: encrypted\n");
+    env.write("secrets/prod/.cache/old.yaml", PLAIN);
+    env.write("docs/readme.yaml", PLAIN);
+    let untouched: Vec<Vec<u8>> = [
+        "secrets/plain.yaml",
+        "secrets/prod/.cache/old.yaml",
+        "docs/readme.yaml",
+    ]
+    .iter()
+    .map(|f| env.read(f))
+    .collect();
+    let run = env.enseal(&["updatekeys", "-y", "secrets"]);
+    assert_ne!(run.status, 0);
+    assert!(run.stderr.contains("-r"), "{}", run.stderr);
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^secrets/\n    age: {r1},{r2}\n"),
+    );
+    let run = env.enseal(&["updatekeys", "-y", "-r", "-j", "4", "."]).ok();
+    assert_eq!(
+        run.stderr.matches(": updated").count(),
+        12,
+        "{}",
+        run.stderr
+    );
+    env.use_age_key(&k2);
+    for name in &encrypted {
+        assert_eq!(
+            show(&env.enseal(&["decrypt", name]).ok().stdout),
+            PLAIN,
+            "{name}"
+        );
+    }
+    for (f, before) in [
+        "secrets/plain.yaml",
+        "secrets/prod/.cache/old.yaml",
+        "docs/readme.yaml",
+    ]
+    .iter()
+    .zip(untouched)
+    {
+        assert_eq!(env.read(f), before, "{f} was changed");
+    }
+    // A second run has nothing to do.
+    env.use_age_key(&k1);
+    let run = env.enseal(&["updatekeys", "-y", "-r", "secrets"]).ok();
+    assert_eq!(
+        run.stderr.matches("already up to date").count(),
+        12,
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,110 @@
+//! Finding the encrypted files of a repository for the bulk commands, and running a
+//! job over them on several threads with a per-file report.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::format::Format;
+
+/// The files named, with directories walked when `recursive`: every file below them
+/// that a creation rule covers and that holds sops metadata. `.git` and other hidden
+/// directories are skipped.
+pub fn expand(
+    paths: &[PathBuf],
+    recursive: bool,
+    config: &Config,
+    cwd: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if !recursive {
+                return Err(Error::Usage(format!(
+                    "{} is a directory: pass -r to work on the encrypted files below it",
+                    p.display()
+                )));
+            }
+            walk(p, config, cwd, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, config: &Config, cwd: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| Error::Read {
+            path: dir.display().to_string(),
+            source,
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if path.is_dir() {
+            if !hidden {
+                walk(&path, config, cwd, out)?;
+            }
+        } else if !hidden
+            && config.rule_for(&path, cwd).is_ok()
+            && std::fs::read(&path)
+                .is_ok_and(|b| crate::file::is_encrypted(&b, Format::from_path(&path)))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `job` over `files` on `jobs` threads; each result line is printed as it comes
+/// (with a progress counter on a terminal). Returns how many files failed.
+pub fn run_all<F>(files: &[PathBuf], jobs: usize, job: F) -> usize
+where
+    F: Fn(&Path) -> Result<String, Error> + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let print = Mutex::new(());
+    let tty = std::io::stderr().is_terminal() && files.len() > 1;
+    let total = files.len();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, total.max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let result = job(path);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                let _guard = print.lock();
+                if tty {
+                    eprint!("\r\x1b[K");
+                }
+                match result {
+                    Ok(line) => eprintln!("{}: {line}", path.display()),
+                    Err(e) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("enseal: {e}");
+                    }
+                }
+                if tty && n < total {
+                    eprint!("[{n}/{total}]");
+                }
+            });
+        }
+    });
+    failed.into_inner()
+}
+
+/// The default number of threads: the machine's cores.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
