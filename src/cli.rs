@@ -59,6 +59,9 @@ pub enum Command {
         after_help = "Examples:\n  enseal rotate -i secrets.yaml\n  enseal rotate -i --rm-age age1old… --add-age age1new… secrets.yaml"
     )]
     Rotate(RotateArgs),
+    /// Add or delete key groups (the data key is split again among the groups).
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
@@ -95,6 +98,38 @@ pub struct EncryptArgs {
     #[allow(missing_docs)]
     #[command(flatten)]
     pub input: InputArgs,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Leave values in clear when any key on their path ends with this (default _unencrypted).
+    #[arg(long, value_name = "SUFFIX")]
+    pub unencrypted_suffix: Option<String>,
+    /// Encrypt only values with a key on their path ending with this.
+    #[arg(long, value_name = "SUFFIX")]
+    pub encrypted_suffix: Option<String>,
+    /// Leave values in clear when any key on their path matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_regex: Option<String>,
+    /// Encrypt only values with a key on their path matching this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_regex: Option<String>,
+    /// Leave values in clear when a preceding comment matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_comment_regex: Option<String>,
+    /// Encrypt only values preceded by a comment matching this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_comment_regex: Option<String>,
+    /// Compute the MAC over encrypted values only (clear values stay editable).
+    #[arg(long)]
+    pub mac_only_encrypted: bool,
+    /// Number of key groups needed to decrypt (Shamir).
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir_threshold: Option<usize>,
+}
+
+/// The keys to encrypt for (one key group), as sops' flags name them.
+#[derive(Debug, Args, Default)]
+pub struct KeyArgs {
     /// age recipients (age1…, ssh-ed25519 …, ssh-rsa …), comma-separated or repeated [env: SOPS_AGE_RECIPIENTS]
     #[arg(
         short = 'a',
@@ -126,30 +161,6 @@ pub struct EncryptArgs {
     /// Vault transit key URIs [env: SOPS_VAULT_URIS]
     #[arg(long = "hc-vault-transit", value_name = "URI", value_delimiter = ',')]
     pub hc_vault_transit: Vec<String>,
-    /// Leave values in clear when any key on their path ends with this (default _unencrypted).
-    #[arg(long, value_name = "SUFFIX")]
-    pub unencrypted_suffix: Option<String>,
-    /// Encrypt only values with a key on their path ending with this.
-    #[arg(long, value_name = "SUFFIX")]
-    pub encrypted_suffix: Option<String>,
-    /// Leave values in clear when any key on their path matches this regex.
-    #[arg(long, value_name = "REGEX")]
-    pub unencrypted_regex: Option<String>,
-    /// Encrypt only values with a key on their path matching this regex.
-    #[arg(long, value_name = "REGEX")]
-    pub encrypted_regex: Option<String>,
-    /// Leave values in clear when a preceding comment matches this regex.
-    #[arg(long, value_name = "REGEX")]
-    pub unencrypted_comment_regex: Option<String>,
-    /// Encrypt only values preceded by a comment matching this regex.
-    #[arg(long, value_name = "REGEX")]
-    pub encrypted_comment_regex: Option<String>,
-    /// Compute the MAC over encrypted values only (clear values stay editable).
-    #[arg(long)]
-    pub mac_only_encrypted: bool,
-    /// Number of key groups needed to decrypt (Shamir).
-    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
-    pub shamir_threshold: Option<usize>,
 }
 
 /// `decrypt` options.
@@ -249,6 +260,56 @@ pub struct RotateArgs {
     /// Rotate even if the MAC does not match.
     #[arg(long)]
     pub ignore_mac: bool,
+    /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `groups` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Add a key group made of the given keys.
+    #[command(
+        after_help = "Example:\n  enseal groups add -i --age age1break-glass… --shamir-secret-sharing-threshold 2 secrets.yaml"
+    )]
+    Add(GroupsAddArgs),
+    /// Delete the key group at an index (0 is the first).
+    #[command(after_help = "Example:\n  enseal groups delete -i secrets.yaml 2")]
+    Delete(GroupsDeleteArgs),
+}
+
+/// `groups add` options.
+#[derive(Debug, Args)]
+pub struct GroupsAddArgs {
+    /// The encrypted file.
+    pub file: PathBuf,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Groups needed to decrypt from now on (default: unchanged).
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir_threshold: Option<usize>,
+    /// Write the result back to the file (default: standard output).
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `groups delete` options.
+#[derive(Debug, Args)]
+pub struct GroupsDeleteArgs {
+    /// The encrypted file.
+    pub file: PathBuf,
+    /// The group's index (0 is the first).
+    pub index: usize,
+    /// Groups needed to decrypt from now on (default: unchanged, at most the groups left).
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir_threshold: Option<usize>,
+    /// Write the result back to the file (default: standard output).
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
     /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,

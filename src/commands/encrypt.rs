@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::io::{emit_options, load_config, read_input, write_output};
 use crate::cipher::Selector;
-use crate::cli::EncryptArgs;
+use crate::cli::{EncryptArgs, KeyArgs};
 use crate::config;
 use crate::error::Error;
 use crate::file::{self, EncryptRequest};
@@ -28,7 +28,9 @@ fn flag_or_env(flag: &[String], env: &KeyEnv, names: &[&str]) -> Vec<String> {
 }
 
 /// The key group given on the command line (or by environment), if any key is given.
-fn cli_group(args: &EncryptArgs, env: &KeyEnv) -> Result<Option<KeyGroup>, Error> {
+/// The key group the flags name (`SOPS_*` variables stand in for missing flags when
+/// `env` is given, as in `encrypt`).
+pub(super) fn cli_group(args: &KeyArgs, env: &KeyEnv) -> Result<Option<KeyGroup>, Error> {
     let age = flag_or_env(
         &args.age,
         env,
@@ -126,7 +128,7 @@ pub fn run(args: EncryptArgs, config_path: Option<&Path>, env: &KeyEnv) -> Resul
         None => None,
     };
     let rule = rule.unwrap_or_default();
-    let key_groups = match cli_group(&args, env)? {
+    let key_groups = match cli_group(&args.keys, env)? {
         Some(group) => vec![group],
         None if !rule.key_groups.is_empty() => rule.key_groups.clone(),
         // Nothing configured: the local age key, so `enseal keygen` is all one needs.

@@ -4,6 +4,7 @@
 mod decrypt;
 mod encrypt;
 mod filestatus;
+mod groups;
 mod io;
 mod keygen;
 mod rotate;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Set(args) => set::run(args, &env),
         Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),
         Command::Rotate(args) => rotate::run(args, &env),
+        Command::Groups(cmd) => groups::run(cmd, &env),
         Command::Filestatus(args) => filestatus::run(args),
     }
 }

@@ -249,7 +249,8 @@ pub fn rotate(
     Ok((out, lines))
 }
 
-fn clear_wrapped(g: &mut KeyGroup) {
+/// Forgets every key's wrapped copy (before the data key or the shares change).
+pub fn clear_wrapped(g: &mut KeyGroup) {
     g.age.iter_mut().for_each(|k| k.enc.clear());
     g.pgp.iter_mut().for_each(|k| k.enc.clear());
     g.hc_vault.iter_mut().for_each(|k| k.enc.clear());

@@ -310,3 +310,85 @@ fn updatekeys_walks_a_repository() {
         run.stderr
     );
 }
+
+/// `groups add` adds a break-glass group and splits the key again; `groups delete`
+/// removes one; sops reads every result.
+#[test]
+fn groups_add_and_delete() {
+    let mut env = TestEnv::new();
+    let (k1, r1) = env.age_identity("k1.txt");
+    let (k2, r2) = env.age_identity("k2.txt");
+    let (k3, r3) = env.age_identity("k3.txt");
+    env.use_age_key(&k1);
+    env.write("s.yaml", PLAIN);
+    env.enseal(&["encrypt", "--age", &r1, "-i", "s.yaml"]).ok();
+    // A second group: with no threshold given, both groups are needed.
+    let run = env
+        .enseal(&["groups", "add", "-i", "--age", &r2, "s.yaml"])
+        .ok();
+    assert!(
+        run.stderr.contains(&format!("Group 2: +age {r2}")),
+        "{}",
+        run.stderr
+    );
+    let text = String::from_utf8(env.read("s.yaml")).unwrap();
+    assert!(text.contains("key_groups:"), "{text}");
+    assert_eq!(env.enseal(&["decrypt", "s.yaml"]).status, 128);
+    let pair = |a: &std::path::Path, b: &std::path::Path| {
+        format!(
+            "{}\n{}",
+            std::fs::read_to_string(a).unwrap(),
+            std::fs::read_to_string(b).unwrap()
+        )
+    };
+    env.write("k12.txt", pair(&k1, &k2));
+    env.set(
+        "SOPS_AGE_KEY_FILE",
+        env.work().join("k12.txt").display().to_string(),
+    );
+    assert_eq!(show(&env.enseal(&["decrypt", "s.yaml"]).ok().stdout), PLAIN);
+    assert!(show(&env.sops(&["decrypt", "s.yaml"]).ok().stdout).contains("s3cret-pa55"));
+    // A third group and a threshold of two: one key alone no longer opens it.
+    env.enseal(&[
+        "groups",
+        "add",
+        "-i",
+        "--age",
+        &r3,
+        "--shamir-secret-sharing-threshold",
+        "2",
+        "s.yaml",
+    ])
+    .ok();
+    env.use_age_key(&k3);
+    assert_eq!(env.enseal(&["decrypt", "s.yaml"]).status, 128);
+    // A threshold above the number of groups is refused.
+    let run = env.enseal(&[
+        "groups",
+        "delete",
+        "s.yaml",
+        "0",
+        "--shamir-secret-sharing-threshold",
+        "3",
+    ]);
+    assert_ne!(run.status, 0);
+    // Deleting the first group leaves k2 and k3, and the threshold two of them.
+    env.set(
+        "SOPS_AGE_KEY_FILE",
+        env.work().join("k12.txt").display().to_string(),
+    );
+    env.enseal(&["groups", "delete", "-i", "s.yaml", "0"]).ok();
+    let text = String::from_utf8(env.read("s.yaml")).unwrap();
+    assert!(!text.contains(&r1), "{text}");
+    env.use_age_key(&k1);
+    assert_eq!(env.enseal(&["decrypt", "s.yaml"]).status, 128);
+    assert_ne!(env.sops(&["decrypt", "s.yaml"]).status, 0);
+    let both = pair(&k2, &k3);
+    env.write("both.txt", both);
+    env.set(
+        "SOPS_AGE_KEY_FILE",
+        env.work().join("both.txt").display().to_string(),
+    );
+    assert_eq!(show(&env.enseal(&["decrypt", "s.yaml"]).ok().stdout), PLAIN);
+    assert!(show(&env.sops(&["decrypt", "s.yaml"]).ok().stdout).contains("s3cret-pa55"));
+}
