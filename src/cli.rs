@@ -178,6 +178,13 @@ pub struct DecryptArgs {
     /// Key types to try first, comma-separated (default age,pgp,…) [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+    /// Only check that the file (with -r, every encrypted file below the directory)
+    /// decrypts and its MAC matches; nothing of the plaintext is printed.
+    #[arg(long, conflicts_with_all = ["extract", "in_place", "output"])]
+    pub check: bool,
+    /// Walk directories (with --check).
+    #[arg(short = 'r', long, requires = "check")]
+    pub recursive: bool,
 }
 
 /// `set` options (the same as `sops set`).
@@ -239,6 +246,12 @@ pub struct RotateArgs {
     #[allow(missing_docs)]
     #[command(flatten)]
     pub input: InputArgs,
+    /// Walk a directory: every encrypted file a creation rule covers (needs -i).
+    #[arg(short = 'r', long, requires = "in_place")]
+    pub recursive: bool,
+    /// Files worked on at once with -r (default: the number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// age recipients to add (to the first key group).
     #[arg(long, value_name = "RECIPIENT", value_delimiter = ',')]
     pub add_age: Vec<String>,

@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Keygen(args) => keygen::run(args, &env),
         Command::Set(args) => set::run(args, &env),
         Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),
-        Command::Rotate(args) => rotate::run(args, &env),
+        Command::Rotate(args) => rotate::run(args, cli.config.as_deref(), &env),
         Command::Groups(cmd) => groups::run(cmd, &env),
         Command::Filestatus(args) => filestatus::run(args),
     }

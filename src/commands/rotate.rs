@@ -2,6 +2,7 @@
 
 use super::decrypt::decryption_order;
 use super::io::{read_input, write_output};
+use super::walk;
 use crate::cli::RotateArgs;
 use crate::config;
 use crate::error::Error;
@@ -9,14 +10,96 @@ use crate::file;
 use crate::keys::{KeyEnv, KeyGroup, KeyKind};
 use crate::rotate::{self, Changes};
 
-/// Rotates the input and writes the result (stdout, `--output` or `-i`).
-pub fn run(args: RotateArgs, env: &KeyEnv) -> Result<(), Error> {
+/// Rotates the input and writes the result (stdout, `--output` or `-i`); with -r,
+/// every encrypted file a creation rule covers below a directory, in place.
+pub fn run(
+    args: RotateArgs,
+    config_path: Option<&std::path::Path>,
+    env: &KeyEnv,
+) -> Result<(), Error> {
     let order = decryption_order(args.decryption_order.as_deref(), env)?;
+    let changes = changes(&args)?;
+    if args.recursive {
+        let config = super::io::load_config(config_path)?.ok_or_else(|| {
+            Error::Usage(
+                "rotate -r finds files through the creation rules of a .sops.yaml (none found)"
+                    .into(),
+            )
+        })?;
+        let cwd = std::env::current_dir().map_err(|source| Error::Read {
+            path: ".".into(),
+            source,
+        })?;
+        let roots: Vec<std::path::PathBuf> = args.input.file.iter().cloned().collect();
+        let files = walk::expand(&roots, true, Some(&config), &cwd)?;
+        let jobs = args.jobs.unwrap_or_else(walk::default_jobs);
+        let failed = walk::run_all(&files, jobs, |path| {
+            let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let format = crate::format::Format::from_path(path);
+            let out = rotate_bytes(&bytes, format, &changes, &order, args.ignore_mac, env)
+                .map_err(|source| Error::File {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            crate::fs::write_atomic(path, &out.0, 0o600).map_err(|source| Error::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok("rotated".to_string())
+        });
+        if failed > 0 {
+            return Err(Error::Usage(format!(
+                "{failed} of {} file(s) could not be rotated",
+                files.len()
+            )));
+        }
+        return Ok(());
+    }
     let input = read_input(&args.input)?;
     let file_err = |source| Error::File {
         path: input.display(),
         source,
     };
+    let (out, lines) = rotate_bytes(
+        &input.bytes,
+        input.input_format,
+        &changes,
+        &order,
+        args.ignore_mac,
+        env,
+    )
+    .map_err(file_err)?;
+    if !lines.is_empty() {
+        eprintln!(
+            "{}: the key groups change:\n{}",
+            input.display(),
+            rotate::summary(&lines)
+        );
+    }
+    write_output(&args.input, &input, &out)
+}
+
+/// Rotates one encrypted file's bytes.
+fn rotate_bytes(
+    bytes: &[u8],
+    format: crate::format::Format,
+    changes: &Changes,
+    order: &[KeyKind],
+    ignore_mac: bool,
+    env: &KeyEnv,
+) -> Result<(Vec<u8>, Vec<String>), crate::file::FileError> {
+    let mut loaded = file::load(bytes, format)?;
+    let key = file::data_key(&loaded.metadata, order, env)?;
+    file::decrypt_tree(&mut loaded, &key, ignore_mac, None)?;
+    drop(key);
+    rotate::rotate(loaded, changes, format, env)
+}
+
+/// The recipient changes the flags ask for.
+fn changes(args: &RotateArgs) -> Result<Changes, Error> {
     for r in args.add_age.iter().chain(&args.rm_age) {
         crate::keys::local::parse_recipient(r).map_err(|e| Error::Recipient {
             recipient: r.clone(),
@@ -54,18 +137,5 @@ pub fn run(args: RotateArgs, env: &KeyEnv) -> Result<(), Error> {
             )
             .collect(),
     };
-    let mut loaded = file::load(&input.bytes, input.input_format).map_err(file_err)?;
-    let key = file::data_key(&loaded.metadata, &order, env).map_err(file_err)?;
-    file::decrypt_tree(&mut loaded, &key, args.ignore_mac, None).map_err(file_err)?;
-    drop(key);
-    let (out, lines) =
-        rotate::rotate(loaded, &changes, input.input_format, env).map_err(file_err)?;
-    if !lines.is_empty() {
-        eprintln!(
-            "{}: the key groups change:\n{}",
-            input.display(),
-            rotate::summary(&lines)
-        );
-    }
-    write_output(&args.input, &input, &out)
+    Ok(changes)
 }

@@ -28,7 +28,7 @@ pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Re
         path: ".".into(),
         source,
     })?;
-    let files = walk::expand(&args.files, args.recursive, &config, &cwd)?;
+    let files = walk::expand(&args.files, args.recursive, Some(&config), &cwd)?;
     let ctx = Context {
         config: &config,
         cwd: &cwd,

@@ -11,12 +11,12 @@ use crate::error::Error;
 use crate::format::Format;
 
 /// The files named, with directories walked when `recursive`: every file below them
-/// that a creation rule covers and that holds sops metadata. `.git` and other hidden
-/// directories are skipped.
+/// that holds sops metadata and (with a `config`) that a creation rule covers. `.git`
+/// and other hidden directories are skipped.
 pub fn expand(
     paths: &[PathBuf],
     recursive: bool,
-    config: &Config,
+    config: Option<&Config>,
     cwd: &Path,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut out = Vec::new();
@@ -36,7 +36,12 @@ pub fn expand(
     Ok(out)
 }
 
-fn walk(dir: &Path, config: &Config, cwd: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+fn walk(
+    dir: &Path,
+    config: Option<&Config>,
+    cwd: &Path,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| Error::Read {
             path: dir.display().to_string(),
@@ -55,7 +60,7 @@ fn walk(dir: &Path, config: &Config, cwd: &Path, out: &mut Vec<PathBuf>) -> Resu
                 walk(&path, config, cwd, out)?;
             }
         } else if !hidden
-            && config.rule_for(&path, cwd).is_ok()
+            && config.is_none_or(|c| c.rule_for(&path, cwd).is_ok())
             && std::fs::read(&path)
                 .is_ok_and(|b| crate::file::is_encrypted(&b, Format::from_path(&path)))
         {

@@ -300,6 +300,47 @@ fn updatekeys_walks_a_repository() {
     {
         assert_eq!(env.read(f), before, "{f} was changed");
     }
+    // Every file checks out, and a damaged one is named (nothing of the plaintext shown).
+    let run = env.enseal(&["decrypt", "--check", "-r", "secrets"]).ok();
+    assert_eq!(
+        run.stderr.matches("ok (decrypts, MAC matches)").count(),
+        12,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    let victim = env.work().join(&encrypted[3]);
+    let text = std::fs::read_to_string(&victim).unwrap();
+    std::fs::write(
+        &victim,
+        text.replacen(
+            "port: ENC[AES256_GCM,data:",
+            "port: ENC[AES256_GCM,data:AA",
+            1,
+        ),
+    )
+    .unwrap();
+    let run = env.enseal(&["decrypt", "--check", "-r", "secrets"]);
+    assert_ne!(run.status, 0);
+    assert!(
+        run.stderr.contains(&encrypted[3]) && run.stderr.contains("1 of 12"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    std::fs::write(&victim, text).unwrap();
+    // rotate -r gives every file a new data key; k2 still opens them all.
+    let before = String::from_utf8(env.read(&encrypted[0])).unwrap();
+    let run = env.enseal(&["rotate", "-i", "-r", "secrets"]).ok();
+    assert_eq!(
+        run.stderr.matches(": rotated").count(),
+        12,
+        "{}",
+        run.stderr
+    );
+    assert_ne!(String::from_utf8(env.read(&encrypted[0])).unwrap(), before);
+    env.use_age_key(&k2);
+    env.enseal(&["decrypt", "--check", "-r", "secrets"]).ok();
     // A second run has nothing to do.
     env.use_age_key(&k1);
     let run = env.enseal(&["updatekeys", "-y", "-r", "secrets"]).ok();
