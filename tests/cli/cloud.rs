@@ -19,24 +19,24 @@ const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
-struct Req {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
+pub struct Req {
+    pub method: String,
+    pub target: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
 }
 
-type Handler = dyn Fn(&Req) -> Result<String, String> + Send + Sync;
+pub type Handler = dyn Fn(&Req) -> Result<String, String> + Send + Sync;
 
 /// A local server: `handler` returns the JSON answer, or why the request is wrong.
-struct Fake {
+pub struct Fake {
     port: u16,
     seen: Arc<Mutex<Vec<Req>>>,
     wrong: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
-    fn start(handler: Box<Handler>) -> Fake {
+    pub fn start(handler: Box<Handler>) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -98,12 +98,12 @@ impl Fake {
         Fake { port, seen, wrong }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     #[track_caller]
-    fn assert_all_right(&self) {
+    pub fn assert_all_right(&self) {
         let wrong = self.wrong.lock().unwrap();
         assert!(
             wrong.is_empty(),

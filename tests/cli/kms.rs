@@ -208,3 +208,107 @@ fn credentials_from_profiles_roles_and_web_identity() {
     .set("AWS_ROLE_ARN", role);
     assert_eq!(show(&env.enseal(&["decrypt", "r.yaml"]).ok().stdout), PLAIN);
 }
+
+/// A KMS that goes down: a three-group file (KMS, age, age; threshold 2) fails over to
+/// the age groups, and without them the error names the KMS key that failed.
+#[test]
+fn a_kms_that_is_down_fails_over_and_is_named() {
+    let mut moto = Moto::start();
+    let arn = moto.create_key();
+    let mut env = aws_env(&moto);
+    let (k1, r1) = env.age_identity("k1.txt");
+    let (k2, r2) = env.age_identity("k2.txt");
+    env.use_age_key(&k1);
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - kms: [{{arn: '{arn}'}}]\n      - age: ['{r1}']\n      - age: ['{r2}']\n"),
+    );
+    env.write("s.yaml", PLAIN);
+    let enc = env.enseal(&["encrypt", "s.yaml"]).ok().stdout;
+    env.write("g.yaml", &enc);
+    assert_eq!(show(&env.enseal(&["decrypt", "g.yaml"]).ok().stdout), PLAIN);
+    let _ = moto.child.kill();
+    let _ = moto.child.wait();
+    let started = Instant::now();
+    let run = env.enseal(&["decrypt", "g.yaml"]);
+    assert_eq!(run.status, 128, "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr.contains(&format!("AWS KMS key {arn}")) && run.stderr.contains("cannot connect"),
+        "{}",
+        run.stderr
+    );
+    let both = format!(
+        "{}\n{}",
+        std::fs::read_to_string(&k1).unwrap(),
+        std::fs::read_to_string(&k2).unwrap()
+    );
+    env.write("both.txt", both);
+    env.set(
+        "SOPS_AGE_KEY_FILE",
+        env.work().join("both.txt").display().to_string(),
+    );
+    assert_eq!(show(&env.enseal(&["decrypt", "g.yaml"]).ok().stdout), PLAIN);
+}
+
+/// An IAM Identity Center profile: the token `aws sso login` cached is traded at the
+/// SSO portal (a local server checking the request) for role credentials for KMS.
+#[test]
+fn sso_profiles_use_the_cached_token() {
+    let moto = Moto::start();
+    let arn = moto.create_key();
+    let portal = crate::cloud::Fake::start(Box::new(|req: &crate::cloud::Req| {
+        if req.method != "GET"
+            || req.target
+                != "/federation/credentials?role_name=SecretsReader&account_id=123456789012"
+        {
+            return Err(format!("unexpected {} {}", req.method, req.target));
+        }
+        if req
+            .headers
+            .get("x-amz-sso_bearer_token")
+            .map(String::as_str)
+            != Some("cached-sso-token")
+        {
+            return Err("the cached token must be sent as x-amz-sso_bearer_token".into());
+        }
+        Ok(r#"{"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"testing","sessionToken":"t","expiration":4102444800000}}"#.into())
+    }));
+    let mut env = aws_env(&moto);
+    env.write("s.yaml", PLAIN);
+    let enc = env
+        .enseal(&["encrypt", "--kms", &arn, "s.yaml"])
+        .ok()
+        .stdout;
+    env.write("e.yaml", &enc);
+    env.unset("AWS_ACCESS_KEY_ID")
+        .unset("AWS_SECRET_ACCESS_KEY")
+        .set("AWS_PROFILE", "dev")
+        .set("AWS_ENDPOINT_URL_SSO", portal.url());
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = SecretsReader\nregion = eu-west-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
+    )
+    .unwrap();
+    // No token yet: the error says to log in.
+    let run = env.enseal(&["decrypt", "e.yaml"]);
+    assert_eq!(run.status, 128);
+    assert!(
+        run.stderr.contains("aws sso login --profile dev"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        aws.join("sso/cache/0f8a.json"),
+        r#"{"startUrl":"https://corp.awsapps.com/start","region":"eu-west-1","accessToken":"cached-sso-token","expiresAt":"2099-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(show(&env.enseal(&["decrypt", "e.yaml"]).ok().stdout), PLAIN);
+    portal.assert_all_right();
+}

@@ -213,12 +213,106 @@ fn from_profile(
         return credential_process(name, cmd).map(Some);
     }
     if files.get(name, "sso_start_url").is_some() || files.get(name, "sso_session").is_some() {
-        return Err(KeyError::Unsupported(format!(
-            "AWS profile {name:?} uses IAM Identity Center (SSO), which enseal cannot read yet: \
-             export credentials with `aws configure export-credentials --profile {name} --format env`"
-        )));
+        return sso(env, files, name).map(Some);
     }
     Ok(None)
+}
+
+/// IAM Identity Center (SSO): the token `aws sso login` cached, traded for the
+/// profile's role credentials at the SSO portal.
+fn sso(env: &KeyEnv, files: &Profiles, name: &str) -> Result<Credentials, KeyError> {
+    let session = files.get(name, "sso_session");
+    let session_get = |k: &str| {
+        session.and_then(|s| {
+            files
+                .config
+                .get(&format!("sso-session {s}"))
+                .and_then(|sec| sec.get(k))
+                .map(|v| v.as_str())
+        })
+    };
+    let start_url = session_get("sso_start_url")
+        .or_else(|| files.get(name, "sso_start_url"))
+        .ok_or_else(|| KeyError::Failed(format!("AWS profile {name:?}: no sso_start_url")))?;
+    let sso_region = session_get("sso_region")
+        .or_else(|| files.get(name, "sso_region"))
+        .ok_or_else(|| KeyError::Failed(format!("AWS profile {name:?}: no sso_region")))?;
+    let (Some(account), Some(role)) = (
+        files.get(name, "sso_account_id"),
+        files.get(name, "sso_role_name"),
+    ) else {
+        return Err(KeyError::Failed(format!(
+            "AWS profile {name:?}: sso_account_id and sso_role_name are needed"
+        )));
+    };
+    let login = || {
+        KeyError::NoIdentity(format!(
+            "AWS profile {name:?}: no valid IAM Identity Center token; run `aws sso login --profile {name}`"
+        ))
+    };
+    // `aws sso login` caches the token in ~/.aws/sso/cache/<hash>.json with its start URL.
+    let cache = PathBuf::from(env.var("HOME").unwrap_or("")).join(".aws/sso/cache");
+    let now = jiff::Timestamp::now();
+    let token = std::fs::read_dir(&cache)
+        .map_err(|_| login())?
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice::<Value>(&Zeroizing::new(b)).ok())
+        .find(|v| {
+            v.get("startUrl").and_then(Value::as_str) == Some(start_url)
+                && v.get("accessToken").is_some()
+                && v.get("expiresAt")
+                    .and_then(Value::as_str)
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .is_some_and(|t| t > now)
+        })
+        .and_then(|v| {
+            v.get("accessToken")
+                .and_then(Value::as_str)
+                .map(|t| Zeroizing::new(t.to_string()))
+        })
+        .ok_or_else(login)?;
+    let base = env
+        .var("AWS_ENDPOINT_URL_SSO")
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://portal.sso.{sso_region}.amazonaws.com"));
+    let url = format!(
+        "{base}/federation/credentials?role_name={}&account_id={}",
+        form_encode(role),
+        form_encode(account)
+    );
+    let what = format!("AWS IAM Identity Center ({start_url})");
+    let (status, body) = http::send(
+        env,
+        &what,
+        "GET",
+        &url,
+        &[("x-amz-sso_bearer_token", token.as_str())],
+        None,
+        None,
+    )?;
+    let body = Zeroizing::new(body);
+    if !(200..300).contains(&status) {
+        return Err(http::status_error(&what, status, &body));
+    }
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|_| KeyError::Failed(format!("{what}: the answer is not JSON")))?;
+    let rc = v
+        .get("roleCredentials")
+        .ok_or_else(|| KeyError::Failed(format!("{what}: no roleCredentials in the answer")))?;
+    let get = |k: &str| rc.get(k).and_then(Value::as_str);
+    Ok(Credentials {
+        access_key_id: get("accessKeyId")
+            .ok_or_else(|| KeyError::Failed(format!("{what}: no accessKeyId")))?
+            .to_string(),
+        secret_access_key: Zeroizing::new(
+            get("secretAccessKey")
+                .ok_or_else(|| KeyError::Failed(format!("{what}: no secretAccessKey")))?
+                .to_string(),
+        ),
+        session_token: get("sessionToken").map(|t| Zeroizing::new(t.to_string())),
+    })
 }
 
 fn static_keys(files: &Profiles, name: &str) -> Option<Credentials> {
@@ -528,7 +622,10 @@ mod tests {
         let e2 = env(&[("HOME", home), ("AWS_PROFILE", "dev")]);
         assert_eq!(resolve(&e2, None, "r").unwrap().access_key_id, "AKIDDEV");
         let sso = resolve(&e, Some("sso"), "r").unwrap_err().to_string();
-        assert!(sso.contains("export-credentials"), "{sso}");
+        assert!(
+            sso.contains("sso_region") || sso.contains("aws sso login"),
+            "{sso}"
+        );
         let missing = resolve(&e, Some("nope"), "r").unwrap_err().to_string();
         assert!(missing.contains("profile \"nope\""), "{missing}");
     }
