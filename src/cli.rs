@@ -270,6 +270,24 @@ pub struct RotateArgs {
     /// Vault transit key URIs to remove.
     #[arg(long, value_name = "URI", value_delimiter = ',')]
     pub rm_hc_vault_transit: Vec<String>,
+    /// AWS KMS keys to add (ARN or ARN+ROLE_ARN).
+    #[arg(long, value_name = "ARN", value_delimiter = ',')]
+    pub add_kms: Vec<String>,
+    /// AWS KMS keys to remove (ARN).
+    #[arg(long, value_name = "ARN", value_delimiter = ',')]
+    pub rm_kms: Vec<String>,
+    /// GCP KMS resource IDs to add.
+    #[arg(long, value_name = "RESOURCE_ID", value_delimiter = ',')]
+    pub add_gcp_kms: Vec<String>,
+    /// GCP KMS resource IDs to remove.
+    #[arg(long, value_name = "RESOURCE_ID", value_delimiter = ',')]
+    pub rm_gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs to add.
+    #[arg(long, value_name = "URL", value_delimiter = ',')]
+    pub add_azure_kv: Vec<String>,
+    /// Azure Key Vault key URLs to remove.
+    #[arg(long, value_name = "URL", value_delimiter = ',')]
+    pub rm_azure_kv: Vec<String>,
     /// Rotate even if the MAC does not match.
     #[arg(long)]
     pub ignore_mac: bool,

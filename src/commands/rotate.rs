@@ -113,10 +113,49 @@ fn changes(args: &RotateArgs) -> Result<Changes, Error> {
             ))
         })
     };
+    let azure = |u: &String| {
+        config::azure_key(u).ok_or_else(|| {
+            Error::Usage(format!(
+                "invalid Azure Key Vault URL {u:?}: expected https://VAULT/keys/NAME[/VERSION]"
+            ))
+        })
+    };
+    let mut remove: Vec<crate::rotate::KeyId> = Vec::new();
+    for a in &args.rm_kms {
+        remove.push((KeyKind::Kms, config::kms_key(a, "").arn));
+    }
+    for r in &args.rm_gcp_kms {
+        remove.push((KeyKind::GcpKms, r.clone()));
+    }
+    for u in &args.rm_azure_kv {
+        let k = azure(u)?;
+        remove.push((
+            KeyKind::AzureKv,
+            format!("{}/keys/{}/{}", k.vault_url, k.name, k.version),
+        ));
+    }
     let changes = Changes {
         add: KeyGroup {
             age: args.add_age.iter().cloned().map(config::age_key).collect(),
             pgp: args.add_pgp.iter().cloned().map(config::pgp_key).collect(),
+            kms: args
+                .add_kms
+                .iter()
+                .map(|a| config::kms_key(a, ""))
+                .collect(),
+            gcp_kms: args
+                .add_gcp_kms
+                .iter()
+                .map(|r| crate::keys::GcpKmsKey {
+                    resource_id: r.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            azure_kv: args
+                .add_azure_kv
+                .iter()
+                .map(azure)
+                .collect::<Result<_, _>>()?,
             hc_vault: args
                 .add_hc_vault_transit
                 .iter()
@@ -135,6 +174,7 @@ fn changes(args: &RotateArgs) -> Result<Changes, Error> {
                     .map(|u| vault(u).map(|k| (KeyKind::HcVault, k.uri())))
                     .collect::<Result<Vec<_>, _>>()?,
             )
+            .chain(remove)
             .collect(),
     };
     Ok(changes)

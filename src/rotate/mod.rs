@@ -172,6 +172,10 @@ pub fn rotate(
         g.kms.retain(|k| keep(&(KeyKind::Kms, k.arn.clone())));
         g.gcp_kms
             .retain(|k| keep(&(KeyKind::GcpKms, k.resource_id.clone())));
+        g.azure_kv.retain(|k| {
+            let id = format!("{}/keys/{}/{}", k.vault_url, k.name, k.version);
+            keep(&(KeyKind::AzureKv, id))
+        });
     }
     if let Some(first) = groups.first_mut() {
         let present = key_ids(first);
@@ -188,7 +192,26 @@ pub fn rotate(
                 .filter(|k| !present.contains(&(KeyKind::Pgp, k.fingerprint.clone())))
                 .cloned(),
         );
-        first.hc_vault.extend(add.hc_vault.iter().cloned());
+        let new = |kind: KeyKind, id: String| !present.contains(&(kind, id));
+        first.hc_vault.extend(
+            add.hc_vault
+                .iter()
+                .filter(|k| new(KeyKind::HcVault, k.uri()))
+                .cloned(),
+        );
+        first.kms.extend(
+            add.kms
+                .iter()
+                .filter(|k| new(KeyKind::Kms, k.arn.clone()))
+                .cloned(),
+        );
+        first.gcp_kms.extend(
+            add.gcp_kms
+                .iter()
+                .filter(|k| new(KeyKind::GcpKms, k.resource_id.clone()))
+                .cloned(),
+        );
+        first.azure_kv.extend(add.azure_kv.iter().cloned());
     }
     if groups.iter().any(KeyGroup::is_empty) {
         return Err(FileError::Groups(groups::GroupsError::Invalid(

@@ -312,3 +312,29 @@ fn sso_profiles_use_the_cached_token() {
     assert_eq!(show(&env.enseal(&["decrypt", "e.yaml"]).ok().stdout), PLAIN);
     portal.assert_all_right();
 }
+
+/// `rotate --add-kms` / `--rm-kms` change a file's recipients like the age flags.
+#[test]
+fn rotate_adds_and_removes_kms_keys() {
+    let moto = Moto::start();
+    let arn = moto.create_key();
+    let mut env = aws_env(&moto);
+    let (k1, r1) = env.age_identity("k1.txt");
+    env.use_age_key(&k1);
+    env.write("s.yaml", PLAIN);
+    env.enseal(&["encrypt", "--age", &r1, "-i", "s.yaml"]).ok();
+    env.enseal(&["rotate", "-i", "--add-kms", &arn, "s.yaml"])
+        .ok();
+    // Without the age key, KMS alone opens it, in both tools.
+    env.unset("SOPS_AGE_KEY_FILE");
+    assert_eq!(show(&env.enseal(&["decrypt", "s.yaml"]).ok().stdout), PLAIN);
+    assert!(show(&env.sops(&["decrypt", "s.yaml"]).ok().stdout).contains("s3cret-pa55"));
+    env.use_age_key(&k1);
+    env.enseal(&["rotate", "-i", "--rm-kms", &arn, "s.yaml"])
+        .ok();
+    assert!(!String::from_utf8(env.read("s.yaml"))
+        .unwrap()
+        .contains(&arn));
+    env.unset("SOPS_AGE_KEY_FILE");
+    assert_eq!(env.enseal(&["decrypt", "s.yaml"]).status, 128);
+}
