@@ -338,3 +338,57 @@ fn rotate_adds_and_removes_kms_keys() {
     env.unset("SOPS_AGE_KEY_FILE");
     assert_eq!(env.enseal(&["decrypt", "s.yaml"]).status, 128);
 }
+
+/// Container (ECS) and instance-metadata (IMDSv2) credentials, served by a local server
+/// that checks the requests the way the real endpoints would.
+#[test]
+fn container_and_instance_metadata_credentials() {
+    let moto = Moto::start();
+    let arn = moto.create_key();
+    let creds = r#"{"AccessKeyId":"ASIAMETA","SecretAccessKey":"testing","Token":"t","Expiration":"2099-01-01T00:00:00Z"}"#;
+    let meta = crate::cloud::Fake::start(Box::new(move |req: &crate::cloud::Req| {
+        let header = |k: &str| req.headers.get(k).map(String::as_str);
+        match (req.method.as_str(), req.target.as_str()) {
+            ("GET", "/ecs/creds") if header("authorization") == Some("ecs-auth-token") => {
+                Ok(creds.to_string())
+            }
+            ("PUT", "/latest/api/token")
+                if header("x-aws-ec2-metadata-token-ttl-seconds") == Some("21600") =>
+            {
+                Ok("imds-session-token".into())
+            }
+            ("GET", "/latest/meta-data/iam/security-credentials/")
+                if header("x-aws-ec2-metadata-token") == Some("imds-session-token") =>
+            {
+                Ok("instance-role".into())
+            }
+            ("GET", "/latest/meta-data/iam/security-credentials/instance-role")
+                if header("x-aws-ec2-metadata-token") == Some("imds-session-token") =>
+            {
+                Ok(creds.to_string())
+            }
+            (m, t) => Err(format!("unexpected {m} {t}")),
+        }
+    }));
+    let mut env = aws_env(&moto);
+    env.write("s.yaml", PLAIN);
+    let enc = env
+        .enseal(&["encrypt", "--kms", &arn, "s.yaml"])
+        .ok()
+        .stdout;
+    env.write("e.yaml", &enc);
+    env.unset("AWS_ACCESS_KEY_ID")
+        .unset("AWS_SECRET_ACCESS_KEY");
+    env.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{}/ecs/creds", meta.url()),
+    )
+    .set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-token");
+    assert_eq!(show(&env.enseal(&["decrypt", "e.yaml"]).ok().stdout), PLAIN);
+    env.unset("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .unset("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+        .unset("AWS_EC2_METADATA_DISABLED")
+        .set("AWS_EC2_METADATA_SERVICE_ENDPOINT", meta.url());
+    assert_eq!(show(&env.enseal(&["decrypt", "e.yaml"]).ok().stdout), PLAIN);
+    meta.assert_all_right();
+}
