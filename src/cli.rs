@@ -49,6 +49,9 @@ pub enum Command {
         after_help = "Examples:\n  enseal set secrets.yaml '[\"db\"][\"password\"]' '\"n3w-pa55\"'\n  enseal set secrets.yaml '[\"replicas\"]' 3\n  printf '\"%s\"' \"$TOKEN\" | enseal set --value-stdin secrets.yaml '[\"api\"][\"token\"]'   # keeps it out of ps"
     )]
     Set(SetArgs),
+    /// Remove one value (a key or a list item) from an encrypted file in place.
+    #[command(after_help = "Example:\n  enseal unset secrets.yaml '[\"db\"][\"old_password\"]'")]
+    Unset(UnsetArgs),
     /// Give files the keys their creation rule in .sops.yaml names now (values untouched).
     #[command(
         after_help = "Examples:\n  enseal updatekeys secrets.yaml          # shows the changes, asks before writing\n  enseal updatekeys -y secrets/*.yaml"
@@ -213,6 +216,27 @@ pub struct SetArgs {
     #[arg(long)]
     pub ignore_mac: bool,
     /// Key types to try first, comma-separated [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+}
+
+/// `unset` options (the same as `sops unset`).
+#[derive(Debug, Args)]
+pub struct UnsetArgs {
+    /// The encrypted file, changed in place.
+    pub file: PathBuf,
+    /// What to remove, e.g. '["db"]["password"]' or '["hosts"][0]'.
+    pub index: String,
+    /// Do nothing (and succeed) if there is no value at the path.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Input format (default: from the file name).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_type: Option<String>,
+    /// Change the file even if its MAC does not match.
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
 }

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Decrypt(args) => decrypt::run(args, cli.config.as_deref(), &env),
         Command::Keygen(args) => keygen::run(args, &env),
         Command::Set(args) => set::run(args, &env),
+        Command::Unset(args) => set::run_unset(args, &env),
         Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),
         Command::Rotate(args) => rotate::run(args, cli.config.as_deref(), &env),
         Command::Groups(cmd) => groups::run(cmd, &env),

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use super::decrypt::decryption_order;
 use crate::cipher::value::Stash;
-use crate::cli::SetArgs;
+use crate::cli::{SetArgs, UnsetArgs};
 use crate::document::path::parse_index_path;
 use crate::edit::{self, set::parse_value};
 use crate::error::Error;
@@ -15,7 +15,6 @@ use crate::keys::KeyEnv;
 /// Sets the value and rewrites the file atomically (its mode kept).
 pub fn run(args: SetArgs, env: &KeyEnv) -> Result<(), Error> {
     let path = parse_index_path(&args.index)?;
-    let order = decryption_order(args.decryption_order.as_deref(), env)?;
     let shown = args.file.display().to_string();
     // The value text may be a secret: it is zeroized and never printed.
     let text = zeroize::Zeroizing::new(value_text(&args)?);
@@ -23,13 +22,59 @@ pub fn run(args: SetArgs, env: &KeyEnv) -> Result<(), Error> {
         path: shown.clone(),
         source,
     })?;
-    let bytes = std::fs::read(&args.file).map_err(|source| Error::Read {
+    let target = Target {
+        file: &args.file,
+        input_type: args.input_type.as_deref(),
+        ignore_mac: args.ignore_mac,
+        decryption_order: args.decryption_order.as_deref(),
+        idempotent: args.idempotent,
+    };
+    modify(&target, env, |branch| edit::set(branch, &path, value))
+}
+
+/// Removes the value and rewrites the file atomically.
+pub fn run_unset(args: UnsetArgs, env: &KeyEnv) -> Result<(), Error> {
+    let path = parse_index_path(&args.index)?;
+    let target = Target {
+        file: &args.file,
+        input_type: args.input_type.as_deref(),
+        ignore_mac: args.ignore_mac,
+        decryption_order: args.decryption_order.as_deref(),
+        idempotent: args.idempotent,
+    };
+    let idempotent = args.idempotent;
+    modify(&target, env, |branch| match edit::unset(branch, &path) {
+        Ok(()) => Ok(true),
+        Err(edit::SetError::NotFound(_)) if idempotent => Ok(false),
+        Err(e) => Err(e),
+    })
+}
+
+/// The file a change applies to and how to open it.
+struct Target<'a> {
+    file: &'a std::path::Path,
+    input_type: Option<&'a str>,
+    ignore_mac: bool,
+    decryption_order: Option<&'a str>,
+    idempotent: bool,
+}
+
+/// Opens the file, lets `change` edit its first document (it returns whether anything
+/// changed), and writes it back re-encrypted with the same data key and IVs.
+fn modify(
+    t: &Target<'_>,
+    env: &KeyEnv,
+    change: impl FnOnce(&mut crate::document::Map) -> Result<bool, edit::SetError>,
+) -> Result<(), Error> {
+    let order = decryption_order(t.decryption_order, env)?;
+    let shown = t.file.display().to_string();
+    let bytes = std::fs::read(t.file).map_err(|source| Error::Read {
         path: shown.clone(),
         source,
     })?;
-    let format = match &args.input_type {
+    let format = match t.input_type {
         Some(name) => Format::from_name(name),
-        None => Format::from_path(&args.file),
+        None => Format::from_path(t.file),
     };
     let file_err = |source| Error::File {
         path: shown.clone(),
@@ -38,21 +83,21 @@ pub fn run(args: SetArgs, env: &KeyEnv) -> Result<(), Error> {
     let mut loaded = file::load(&bytes, format).map_err(file_err)?;
     let key = file::data_key(&loaded.metadata, &order, env).map_err(file_err)?;
     let mut stash = Stash::default();
-    file::decrypt_tree(&mut loaded, &key, args.ignore_mac, Some(&mut stash)).map_err(file_err)?;
-    // Like sops, `set` works on the first document of a YAML stream.
+    file::decrypt_tree(&mut loaded, &key, t.ignore_mac, Some(&mut stash)).map_err(file_err)?;
+    // Like sops, `set` and `unset` work on the first document of a YAML stream.
     let Some(branch) = loaded.doc.branches.first_mut() else {
         return Err(Error::Usage(format!("{shown}: the file holds no document")));
     };
-    let changed = edit::set(branch, &path, value).map_err(|source| Error::Set {
+    let changed = change(branch).map_err(|source| Error::Set {
         path: shown.clone(),
         source,
     })?;
-    if !changed && args.idempotent {
+    if !changed && t.idempotent {
         return Ok(());
     }
     let out =
         file::reencrypt(loaded, &key, &stash, format, &EmitOptions::default()).map_err(file_err)?;
-    crate::fs::write_atomic(&args.file, &out, 0o600).map_err(|source| Error::Write {
+    crate::fs::write_atomic(t.file, &out, 0o600).map_err(|source| Error::Write {
         path: shown,
         source,
     })

@@ -1,4 +1,4 @@
-//! Changing an encrypted file without rewriting it: `set` (and later `unset` and
+//! Changing an encrypted file without rewriting it: `set` and `unset` (and later
 //! `edit`) decrypt the tree, change it, and encrypt it again with the same data key.
 //!
 //! Unchanged values keep their IVs (see `cipher::value::Stash`), so they keep their
@@ -8,4 +8,4 @@
 
 pub mod set;
 
-pub use set::{set, SetError};
+pub use set::{set, unset, SetError};

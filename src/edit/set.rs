@@ -20,6 +20,9 @@ pub enum SetError {
     /// The value is a key name that would hold the metadata.
     #[error("the top-level key `sops` holds the file's metadata and cannot be set")]
     Metadata,
+    /// `unset` of a path that holds nothing.
+    #[error("{0}: there is no value here")]
+    NotFound(KeyPath),
 }
 
 /// Parses a `set` value written as JSON.
@@ -65,6 +68,62 @@ pub fn set(root: &mut Map, path: &KeyPath, value: Value) -> Result<bool, SetErro
     }
     let slot = map_slot(root, key);
     Ok(set_in(slot, rest, value))
+}
+
+/// Removes the value at `path` (a map entry or a list item), as `sops unset` does.
+pub fn unset(root: &mut Map, path: &KeyPath) -> Result<(), SetError> {
+    let not_found = || SetError::NotFound(path.clone());
+    let Some((last, parents)) = path.0.split_last() else {
+        return Err(not_found());
+    };
+    if matches!(path.0.first(), Some(Step::Key(k)) if k == "sops") {
+        return Err(SetError::Metadata);
+    }
+    // Walk to the container of the last step.
+    let mut container: Option<&mut Value> = None;
+    for (i, step) in parents.iter().enumerate() {
+        let next = match (i, step, container) {
+            (0, Step::Key(k), _) => root.iter_mut().find_map(|e| match e {
+                Entry::Pair(name, v) if name == k => Some(v),
+                _ => None,
+            }),
+            (_, Step::Key(k), Some(Value::Map(m))) => m.iter_mut().find_map(|e| match e {
+                Entry::Pair(name, v) if name == k => Some(v),
+                _ => None,
+            }),
+            (_, Step::Index(n), Some(Value::Seq(items))) => items
+                .iter_mut()
+                .filter(|v| !matches!(v, Value::Comment(_)))
+                .nth(*n),
+            _ => None,
+        };
+        container = Some(next.ok_or_else(not_found)?);
+    }
+    let removed = match (container, last) {
+        (None, Step::Key(k)) => remove_key(root, k),
+        (Some(Value::Map(m)), Step::Key(k)) => remove_key(m, k),
+        (Some(Value::Seq(items)), Step::Index(n)) => {
+            let at = items
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| !matches!(v, Value::Comment(_)))
+                .nth(*n)
+                .map(|(i, _)| i);
+            at.map(|i| items.remove(i)).is_some()
+        }
+        _ => false,
+    };
+    if removed {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
+fn remove_key(map: &mut Map, key: &str) -> bool {
+    let before = map.len();
+    map.retain(|e| !matches!(e, Entry::Pair(k, _) if k == key));
+    map.len() != before
 }
 
 /// The value of `key` in `map`, created (null) at the end when missing.
@@ -173,6 +232,43 @@ mod tests {
         );
         assert!(set(&mut root, &path(r#"["sops"]"#), Value::Null).is_err());
         assert!(set(&mut root, &path("[0]"), Value::Null).is_err());
+    }
+
+    #[test]
+    fn unset_removes_entries_and_items() {
+        let mut root = vec![
+            Entry::Pair("a".into(), Value::str("x")),
+            Entry::Pair(
+                "m".into(),
+                Value::Map(vec![
+                    Entry::Pair("k".into(), Value::str("v")),
+                    Entry::Pair(
+                        "l".into(),
+                        Value::Seq(vec![Value::str("p"), Value::str("q")]),
+                    ),
+                ]),
+            ),
+        ];
+        unset(&mut root, &path(r#"["m"]["l"][0]"#)).unwrap();
+        assert_eq!(
+            crate::document::path::lookup(&root, &path(r#"["m"]["l"][0]"#)),
+            Some(&Value::str("q"))
+        );
+        unset(&mut root, &path(r#"["m"]["k"]"#)).unwrap();
+        unset(&mut root, &path(r#"["a"]"#)).unwrap();
+        assert_eq!(root.len(), 1);
+        assert!(matches!(
+            unset(&mut root, &path(r#"["nope"]"#)),
+            Err(SetError::NotFound(_))
+        ));
+        assert!(matches!(
+            unset(&mut root, &path(r#"["m"]["l"][5]"#)),
+            Err(SetError::NotFound(_))
+        ));
+        assert!(matches!(
+            unset(&mut root, &path(r#"["sops"]"#)),
+            Err(SetError::Metadata)
+        ));
     }
 
     #[test]

@@ -187,3 +187,60 @@ fn values_from_stdin_idempotent_runs_and_refusals() {
     assert_eq!(show(&ours), show(&theirs));
     assert!(show(&ours).contains("c:"), "{}", show(&ours));
 }
+
+/// `unset` removes one value; every other value keeps its ciphertext, and both tools
+/// read the result.
+#[test]
+fn unset_removes_one_value_and_keeps_the_others() {
+    let (env, r) = TestEnv::with_age_key();
+    let plain = "db:\n  host: db.internal\n  password: old-pa55\nlist:\n  - a\n  - b\n";
+    env.write("e.yaml", plain);
+    env.enseal(&["encrypt", "--age", &r, "-i", "e.yaml"]).ok();
+    env.write("s.yaml", plain);
+    let by_sops = env.sops(&["encrypt", "--age", &r, "s.yaml"]).ok().stdout;
+    env.write("s.yaml", by_sops);
+    let enc_values = |t: &str| -> Vec<String> {
+        regex::Regex::new(r"ENC\[AES256_GCM,data:[^\]]*type:(str|int)\]")
+            .unwrap()
+            .find_iter(t)
+            .map(|m| m.as_str().to_string())
+            // The MAC is renewed by every change.
+            .filter(|v| !t.contains(&format!("mac: {v}")))
+            .collect()
+    };
+    for name in ["e.yaml", "s.yaml"] {
+        let before = String::from_utf8(env.read(name)).unwrap();
+        env.enseal(&["unset", name, r#"["db"]["password"]"#]).ok();
+        env.enseal(&["unset", name, r#"["list"][0]"#]).ok();
+        let after = String::from_utf8(env.read(name)).unwrap();
+        let (old, new) = (enc_values(&before), enc_values(&after));
+        assert_eq!(new.len(), old.len() - 2, "{name}");
+        assert!(
+            new.iter().all(|v| old.contains(v)),
+            "{name}: a kept value changed its ciphertext"
+        );
+        let theirs = show(&env.sops(&["decrypt", name]).ok().stdout);
+        assert!(
+            !theirs.contains("old-pa55") && theirs.contains("db.internal"),
+            "{theirs}"
+        );
+        assert!(
+            theirs.contains("- b") && !theirs.contains("- a"),
+            "{theirs}"
+        );
+        let ours = show(&env.enseal(&["decrypt", name]).ok().stdout);
+        assert!(!ours.contains("old-pa55") && ours.contains("- b"), "{ours}");
+        // Nothing there: an error naming the path, or nothing with --idempotent.
+        let run = env.enseal(&["unset", name, r#"["db"]["password"]"#]);
+        assert_ne!(run.status, 0);
+        assert!(
+            run.stderr.contains("db.password") && run.stderr.contains("no value"),
+            "{}",
+            run.stderr
+        );
+        let same = env.read(name);
+        env.enseal(&["unset", "--idempotent", name, r#"["db"]["password"]"#])
+            .ok();
+        assert_eq!(env.read(name), same);
+    }
+}
