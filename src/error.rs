@@ -51,6 +51,14 @@ pub enum Error {
     /// `keygen` would overwrite an existing key file.
     #[error("{0}: already exists; enseal keygen never overwrites a key file (use --output to write elsewhere)")]
     KeyFileExists(PathBuf),
+    /// The file is being changed by another enseal.
+    #[error("{path}: {source}")]
+    Locked {
+        /// The file.
+        path: String,
+        /// Why.
+        source: crate::fs::LockError,
+    },
     /// `set` could not put the value in the file (the file's name first).
     #[error("{path}: {source}")]
     Set {
@@ -70,6 +78,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The edit lock of `path`, as an error naming the file when it cannot be had.
+    pub fn lock(path: &std::path::Path) -> Result<crate::fs::EditLock, Error> {
+        crate::fs::lock_for_edit(path).map_err(|source| Error::Locked {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
     /// The process exit code for this error (sops' codes where it has them).
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -104,6 +120,7 @@ impl Error {
             Error::Config(_) => 1,
             Error::Usage(_) => 8,
             Error::Set { .. } => 1,
+            Error::Locked { .. } => 1,
             Error::ExtractPath(_) => 91,
             Error::DuplicateDecryptionOrder(_) => 112,
             Error::KeyFileExists(_) => 1,

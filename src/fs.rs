@@ -9,6 +9,34 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+/// An advisory lock on a file being changed in place (`set`, `unset`, `rotate -i`,
+/// `updatekeys`, `groups -i`): a second enseal that wants to change the same file
+/// meanwhile is refused instead of overwriting the first one's work. Released when
+/// dropped.
+#[derive(Debug)]
+pub struct EditLock(#[allow(dead_code)] fs::File);
+
+/// Why a file could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds the lock.
+    #[error("another enseal is changing this file right now; try again when it has finished")]
+    Busy,
+    /// The file could not be opened.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Takes the edit lock of `path` without waiting.
+pub fn lock_for_edit(path: &Path) -> Result<EditLock, LockError> {
+    let file = fs::File::open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(EditLock(file)),
+        Err(fs::TryLockError::WouldBlock) => Err(LockError::Busy),
+        Err(fs::TryLockError::Error(e)) => Err(LockError::Io(e)),
+    }
+}
+
 /// Replaces `path` with `contents` atomically, keeping the existing file's permissions;
 /// a new file gets `new_mode` (Unix).
 pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {

@@ -70,6 +70,11 @@ fn change(
 ) -> Result<(), Error> {
     let order = decryption_order(order, env)?;
     let shown = path.display().to_string();
+    let _lock = if in_place {
+        Some(Error::lock(path)?)
+    } else {
+        None
+    };
     let file_err = |source| Error::File {
         path: shown.clone(),
         source,

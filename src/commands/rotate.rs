@@ -34,6 +34,7 @@ pub fn run(
         let files = walk::expand(&roots, true, Some(&config), &cwd)?;
         let jobs = args.jobs.unwrap_or_else(walk::default_jobs);
         let failed = walk::run_all(&files, jobs, |path| {
+            let _lock = Error::lock(path)?;
             let bytes = std::fs::read(path).map_err(|source| Error::Read {
                 path: path.display().to_string(),
                 source,
@@ -58,6 +59,10 @@ pub fn run(
         }
         return Ok(());
     }
+    let _lock = match (&args.input.file, args.input.in_place) {
+        (Some(path), true) => Some(Error::lock(path)?),
+        _ => None,
+    };
     let input = read_input(&args.input)?;
     let file_err = |source| Error::File {
         path: input.display(),

@@ -68,6 +68,7 @@ fn modify(
 ) -> Result<(), Error> {
     let order = decryption_order(t.decryption_order, env)?;
     let shown = t.file.display().to_string();
+    let _lock = Error::lock(t.file)?;
     let bytes = std::fs::read(t.file).map_err(|source| Error::Read {
         path: shown.clone(),
         source,

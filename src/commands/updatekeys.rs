@@ -79,6 +79,7 @@ impl Context<'_> {
             path: shown.clone(),
             source,
         };
+        let _lock = Error::lock(path)?;
         let bytes = std::fs::read(path).map_err(|source| Error::Read {
             path: shown.clone(),
             source,

@@ -244,3 +244,38 @@ fn unset_removes_one_value_and_keeps_the_others() {
         assert_eq!(env.read(name), same);
     }
 }
+
+/// A file another enseal is changing is refused with a clear message, untouched.
+#[test]
+fn a_file_being_changed_is_locked() {
+    let (env, r) = TestEnv::with_age_key();
+    env.write("s.yaml", "a: old\n");
+    env.enseal(&["encrypt", "--age", &r, "-i", "s.yaml"]).ok();
+    let before = env.read("s.yaml");
+    // What another enseal holds while it changes the file.
+    let held = std::fs::File::open(env.work().join("s.yaml")).unwrap();
+    held.lock().unwrap();
+    for args in [
+        vec!["set", "s.yaml", r#"["a"]"#, "\"new\""],
+        vec!["unset", "s.yaml", r#"["a"]"#],
+        vec!["rotate", "-i", "s.yaml"],
+    ] {
+        let run = env.enseal(&args);
+        assert_ne!(run.status, 0, "{args:?}");
+        assert!(
+            run.stderr.contains("s.yaml")
+                && run.stderr.contains("another enseal is changing this file"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(env.read("s.yaml"), before, "{args:?}");
+    }
+    held.unlock().unwrap();
+    env.enseal(&["set", "s.yaml", r#"["a"]"#, "\"new\""]).ok();
+    assert_eq!(
+        env.enseal(&["decrypt", "--extract", r#"["a"]"#, "s.yaml"])
+            .ok()
+            .stdout,
+        b"new"
+    );
+}
