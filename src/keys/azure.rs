@@ -12,7 +12,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::{http, AzureKvKey, KeyEnv, KeyError, KeyKind, MasterKey};
+use super::http::{self, form_encode};
+use super::{AzureKvKey, KeyEnv, KeyError, KeyKind, MasterKey};
 
 const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 const API_VERSION: &str = "7.4";
@@ -45,18 +46,6 @@ impl AzureKvKey {
             &json!({ "alg": "RSA-OAEP-256", "value": value }),
         )
     }
-}
-
-fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// An access token for Key Vault (see the module doc for the order).

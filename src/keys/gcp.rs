@@ -14,7 +14,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::{http, GcpKmsKey, KeyEnv, KeyError, KeyKind, MasterKey};
+use super::http::{self, form_encode};
+use super::{GcpKmsKey, KeyEnv, KeyError, KeyKind, MasterKey};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -235,18 +236,6 @@ fn metadata_token(env: &KeyEnv) -> Result<Zeroizing<String>, KeyError> {
         return Err(http::status_error(what, status, &body));
     }
     access_token_field(what, &body)
-}
-
-fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl MasterKey for GcpKmsKey {

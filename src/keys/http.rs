@@ -125,6 +125,19 @@ pub fn post_json(
     Ok(answer)
 }
 
+/// Percent-encoding for form bodies and query strings (all but the unreserved characters).
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A short reason for a transport failure (refused, timed out, TLS, DNS).
 fn transport(e: &ureq::Error) -> String {
     match e {

@@ -15,7 +15,8 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::endpoint;
-use crate::keys::{http, KeyEnv, KeyError};
+use crate::keys::http::{self, form_encode};
+use crate::keys::{KeyEnv, KeyError};
 
 /// A set of AWS credentials.
 pub struct Credentials {
@@ -362,19 +363,6 @@ fn json_credentials(v: &Value, token_field: &str) -> Option<Credentials> {
             .and_then(Value::as_str)
             .map(|t| Zeroizing::new(t.to_string())),
     })
-}
-
-/// Percent-encoding for form bodies (everything but the unreserved characters).
-fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The text of the first `<name>` element of an XML answer (STS answers in XML).
