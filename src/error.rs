@@ -133,7 +133,7 @@ impl Error {
         match self {
             Error::File { source, .. } => match source {
                 FileError::Groups(GroupsError::Recover { .. }) => Some(
-                    "make an identity available: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, ~/.config/sops/age/keys.txt, or a gpg secret key",
+                    "make a key of the groups above available: an age identity (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, ~/.config/sops/age/keys.txt), a gpg secret key, or the key service's credentials (docs/keys.md)",
                 ),
                 FileError::Mac(_) => Some(
                     "the file changed outside enseal/sops; restore it from git, or pass --ignore-mac if you trust it",
