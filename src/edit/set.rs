@@ -103,13 +103,7 @@ pub fn unset(root: &mut Map, path: &KeyPath) -> Result<(), SetError> {
         (None, Step::Key(k)) => remove_key(root, k),
         (Some(Value::Map(m)), Step::Key(k)) => remove_key(m, k),
         (Some(Value::Seq(items)), Step::Index(n)) => {
-            let at = items
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| !matches!(v, Value::Comment(_)))
-                .nth(*n)
-                .map(|(i, _)| i);
-            at.map(|i| items.remove(i)).is_some()
+            item_index(items, *n).map(|i| items.remove(i)).is_some()
         }
         _ => false,
     };
@@ -118,6 +112,17 @@ pub fn unset(root: &mut Map, path: &KeyPath) -> Result<(), SetError> {
     } else {
         Err(not_found())
     }
+}
+
+/// Where the `n`-th item of a list is: comments inside lists are not items (as in
+/// `--extract`).
+fn item_index(items: &[Value], n: usize) -> Option<usize> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !matches!(v, Value::Comment(_)))
+        .nth(n)
+        .map(|(i, _)| i)
 }
 
 fn remove_key(map: &mut Map, key: &str) -> bool {
@@ -169,14 +174,7 @@ fn set_in(current: &mut Value, steps: &[Step], value: Value) -> bool {
             let Value::Seq(items) = current else {
                 unreachable!("just made a list")
             };
-            // Comments inside lists are not items (as in `--extract`).
-            let at = items
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| !matches!(v, Value::Comment(_)))
-                .nth(*n)
-                .map(|(i, _)| i);
-            let at = match at {
+            let at = match item_index(items, *n) {
                 Some(i) => i,
                 None => {
                     items.push(Value::Null);

@@ -151,6 +151,18 @@ impl KeyEnv {
 }
 
 impl KeyEnv {
+    /// An environment holding only `vars` (tests).
+    #[cfg(test)]
+    pub(crate) fn with_vars(vars: &[(&str, &str)]) -> KeyEnv {
+        KeyEnv {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     /// A copy of the variables for another thread (identities are loaded again there;
     /// network key sources need none).
     pub fn for_thread(&self) -> KeyEnv {

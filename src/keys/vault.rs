@@ -150,13 +150,7 @@ mod tests {
     use super::*;
 
     fn env(vars: &[(&str, &str)]) -> KeyEnv {
-        KeyEnv {
-            vars: vars
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Default::default()
-        }
+        KeyEnv::with_vars(vars)
     }
 
     #[test]
