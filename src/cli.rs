@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// Per-value encrypted secrets files, compatible with sops.
 #[derive(Debug, Parser)]
@@ -18,9 +21,36 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// The command to run.
+    /// The command to run (a file name alone means `edit FILE`).
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `enseal FILE` means `enseal edit FILE`, as `sops FILE` does: the arguments with
+/// `edit` put in when the first word is not a command but names a file (an existing
+/// one, or a name with a `.` or `/`, so a mistyped command still gets clap's "did
+/// you mean").
+pub fn with_edit_shorthand(mut args: Vec<OsString>) -> Vec<OsString> {
+    let mut i = 1;
+    while let Some(word) = args.get(i).map(|a| a.to_string_lossy().into_owned()) {
+        match word.as_str() {
+            "--config" => i += 2,
+            w if w.starts_with("--config=") => i += 1,
+            w if w.starts_with('-') => return args,
+            w => {
+                let command = Cli::command();
+                let known = w == "help"
+                    || command
+                        .get_subcommands()
+                        .any(|c| c.get_name() == w || c.get_all_aliases().any(|a| a == w));
+                if !known && (Path::new(w).exists() || w.contains(['.', '/'])) {
+                    args.insert(i, "edit".into());
+                }
+                return args;
+            }
+        }
+    }
+    args
 }
 
 /// The subcommands.
@@ -43,6 +73,11 @@ pub enum Command {
         after_help = "Examples:\n  enseal keygen                       # ~/.config/sops/age/keys.txt (read by sops too)\n  enseal keygen -o ci-key.txt"
     )]
     Keygen(KeygenArgs),
+    /// Edit an encrypted file (or create one) in $EDITOR; `enseal FILE` does the same.
+    #[command(
+        after_help = "The plaintext copy lives in a private directory on a memory-backed filesystem\n($XDG_RUNTIME_DIR, /dev/shm) and is overwritten and removed however enseal stops.\nThe editor is $ENSEAL_EDITOR, $SOPS_EDITOR, $EDITOR or $VISUAL (arguments allowed), else vi.\n\nExamples:\n  enseal edit secrets.yaml\n  EDITOR='code --wait' enseal edit secrets.yaml\n  enseal edit new.yaml                    # a new file, keys from .sops.yaml or the local key\n  enseal edit --age age1… new.env        # a new file for these recipients"
+    )]
+    Edit(EditArgs),
     /// Set one value in an encrypted file (other values, their ciphertexts and the
     /// file's layout stay as they are).
     #[command(
@@ -104,6 +139,15 @@ pub struct EncryptArgs {
     #[allow(missing_docs)]
     #[command(flatten)]
     pub keys: KeyArgs,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// How a new file is encrypted beyond its keys: which values, the MAC, the groups
+/// needed (over the creation rule in .sops.yaml).
+#[derive(Debug, Args, Default)]
+pub struct RuleArgs {
     /// Leave values in clear when any key on their path ends with this (default _unencrypted).
     #[arg(long, value_name = "SUFFIX")]
     pub unencrypted_suffix: Option<String>,
@@ -188,6 +232,31 @@ pub struct DecryptArgs {
     /// Walk directories (with --check).
     #[arg(short = 'r', long, requires = "check")]
     pub recursive: bool,
+}
+
+/// `edit` options.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The encrypted file (a missing one is created).
+    pub file: PathBuf,
+    /// Input format: yaml, json, dotenv, ini, toml or binary (default: from the file name).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_type: Option<String>,
+    /// Edit even if the MAC does not match (the file is saved with a new, matching MAC).
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Key types to try first, comma-separated [env: SOPS_DECRYPTION_ORDER]
+    #[arg(long, value_name = "LIST")]
+    pub decryption_order: Option<String>,
+    /// Write the file afresh in sops' layout with this indentation (YAML/JSON).
+    #[arg(long, value_name = "N")]
+    pub indent: Option<usize>,
+    /// Keys for a new file (an existing file keeps its own: see `rotate`, `updatekeys`).
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 /// `set` options (the same as `sops set`).
@@ -386,4 +455,35 @@ pub struct FilestatusArgs {
     /// Input format (default: from the file name).
     #[arg(long, value_name = "FORMAT")]
     pub input_type: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<OsString> {
+        line.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_file_alone_means_edit() {
+        assert_eq!(
+            with_edit_shorthand(words("enseal s.yaml")),
+            words("enseal edit s.yaml")
+        );
+        assert_eq!(
+            with_edit_shorthand(words("enseal --config c.yaml dir/s --ignore-mac")),
+            words("enseal --config c.yaml edit dir/s --ignore-mac")
+        );
+        for unchanged in [
+            "enseal decrypt s.yaml",
+            "enseal decryt",
+            "enseal --help",
+            "enseal help",
+            "enseal",
+        ] {
+            assert_eq!(with_edit_shorthand(words(unchanged)), words(unchanged));
+        }
+        Cli::command().debug_assert();
+    }
 }

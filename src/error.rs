@@ -67,6 +67,44 @@ pub enum Error {
         /// Why.
         source: crate::edit::SetError,
     },
+    /// The editor could not run or failed.
+    #[error("{path}: {source}")]
+    Editor {
+        /// The file being edited.
+        path: String,
+        /// Why.
+        source: crate::edit::editor::EditorError,
+    },
+    /// `edit` ended with the text as it was: nothing is written (sops exit 200).
+    #[error("{path}: {what}")]
+    Unchanged {
+        /// The file.
+        path: String,
+        /// What that means for this file.
+        what: &'static str,
+    },
+    /// The edited text did not encrypt and the user chose not to fix it.
+    #[error("{0}: the edit is abandoned: the file is left as it was")]
+    EditAbandoned(String),
+    /// The plaintext copy for the editor could not be made.
+    #[error("cannot make the plaintext copy for the editor in {dir}: {source}")]
+    Scratch {
+        /// Where.
+        dir: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Someone else changed the file while it was open in the editor.
+    #[error("{path}: the file changed on disk while it was open in the editor; it is left as the other change made it, and your edit is saved, encrypted, in {kept}: compare them with `enseal decrypt`, then move one over the other")]
+    ChangedMeanwhile {
+        /// The file.
+        path: String,
+        /// Where the edit went.
+        kept: String,
+    },
+    /// A signal stopped the edit.
+    #[error("stopped by {}: nothing was changed", crate::edit::signals::signal_name(*.0))]
+    Interrupted(i32),
     /// An age recipient given on the command line is not valid.
     #[error("invalid recipient {recipient:?}: {reason}")]
     Recipient {
@@ -125,6 +163,12 @@ impl Error {
             Error::DuplicateDecryptionOrder(_) => 112,
             Error::KeyFileExists(_) => 1,
             Error::Recipient { .. } => 1,
+            Error::Editor { .. } => 201,
+            Error::Unchanged { .. } => 200,
+            Error::EditAbandoned(_) => 1,
+            Error::Scratch { .. } => 3,
+            Error::ChangedMeanwhile { .. } => 1,
+            Error::Interrupted(sig) => 128 + sig,
         }
     }
 

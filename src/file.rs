@@ -110,121 +110,199 @@ pub struct Encrypted {
 
 /// Encrypts plaintext `input`; returns the encrypted file's bytes.
 pub fn encrypt(input: &[u8], req: EncryptRequest, env: &KeyEnv) -> Result<Encrypted, FileError> {
+    let parsed = parse_plain(req.input_format, input)?;
+    Sealer::new(req, env)?.seal(parsed, None)
+}
+
+/// Parses a plaintext file, refusing one that already has a metadata block.
+pub fn parse_plain(input_format: Format, input: &[u8]) -> Result<format::Parsed, FileError> {
     let parsed =
-        format::parse(req.input_format, input, Mode::Plain).map_err(|source| FileError::Parse {
-            format: req.input_format.name(),
+        format::parse(input_format, input, Mode::Plain).map_err(|source| FileError::Parse {
+            format: input_format.name(),
             source,
         })?;
     if parsed.metadata.is_some() {
         return Err(FileError::AlreadyEncrypted);
     }
-    let mut doc = parsed.doc;
-    // A store that keeps layouts writes the encrypted values back into the source.
-    let mut layout = parsed
-        .layout
-        .filter(|_| req.output_format == req.input_format)
-        .filter(|l| {
-            req.keep_layout
-                || !matches!(
-                    l,
-                    format::Layout::Json(_) | format::Layout::Yaml(_) | format::Layout::Ini(_)
-                )
-        });
-    if req.key_groups.iter().all(KeyGroup::is_empty) {
-        return Err(FileError::NoKeys);
-    }
-    // The binary store records no selector and no mac-only flag: `data` is always encrypted.
-    let binary = req.output_format == Format::Binary || req.input_format == Format::Binary;
-    let selector = if binary {
-        None
-    } else {
-        Some(req.selector.unwrap_or_default())
-    };
-    let mac_only = req.mac_only_encrypted && !binary;
-    let selection = Selection::new(&selector.clone().unwrap_or_default())?;
+    Ok(parsed)
+}
 
-    let data_key = DataKey::generate();
-    let layout_kept = matches!(
-        layout,
-        Some(
-            format::Layout::Json(_)
-                | format::Layout::Yaml(_)
-                | format::Layout::Toml(_)
-                | format::Layout::Ini(_)
-        )
-    );
-    let mut metadata = Metadata {
-        layout_kept,
-        layout_spelling: None,
-        shamir_threshold: req.shamir_threshold,
-        key_groups: req.key_groups,
-        last_modified: now_rfc3339(),
-        mac: String::new(),
-        selector,
-        mac_only_encrypted: mac_only,
-        version: SOPS_VERSION.to_string(),
-    };
-    groups::wrap(
-        &mut metadata.key_groups,
-        metadata.shamir_threshold,
-        &data_key,
-        env,
-    )?;
-    let cipher = Cipher::new(&data_key);
-    if req.output_format == Format::Yaml
-        && !layout_kept
-        && yaml::foot::may_move_when_encrypted(&doc)
-    {
-        // sops writes an encrypted list comment as a string item, which changes where
-        // yaml.v3 reads the comments after that list: place them there first, so that
-        // they are encrypted under the key path sops will decrypt them with. (A kept
-        // layout writes comments where they were, so yaml.v3 places them as before.)
-        let mut twin = doc.clone();
-        tree::encrypt(&mut twin, &cipher, &selection, mac_only, None)
-            .map_err(FileError::Encrypt)?;
-        let moves = yaml::foot::sink_foot_comments(&mut twin);
-        yaml::foot::replay(&mut doc, &moves);
+/// A data key wrapped for a file's key groups, with the metadata it goes with: what
+/// encrypts a plaintext into that file. `encrypt` makes a new one; `edit` opens the
+/// file's own, so that the edited text goes back under the same key (unchanged values
+/// keeping their ciphertexts).
+pub struct Sealer {
+    metadata: Metadata,
+    data_key: DataKey,
+    input_format: Format,
+    output_format: Format,
+    emit: EmitOptions,
+    keep_layout: bool,
+    /// The spellings the file had and their sealed form, kept as they were when the
+    /// edited text spells the same values the same way (no needless diff line).
+    old_spellings: Option<(Vec<format::spelling::Spelling>, String)>,
+}
+
+impl Sealer {
+    /// A new data key, wrapped for the request's key groups (this is where key
+    /// services are called).
+    pub fn new(req: EncryptRequest, env: &KeyEnv) -> Result<Sealer, FileError> {
+        if req.key_groups.iter().all(KeyGroup::is_empty) {
+            return Err(FileError::NoKeys);
+        }
+        // The binary store records no selector and no mac-only flag: `data` is always encrypted.
+        let binary = req.output_format == Format::Binary || req.input_format == Format::Binary;
+        let selector = if binary {
+            None
+        } else {
+            Some(req.selector.unwrap_or_default())
+        };
+        Selection::new(&selector.clone().unwrap_or_default())?;
+        let data_key = DataKey::generate();
+        let mut metadata = Metadata {
+            layout_kept: false,
+            layout_spelling: None,
+            shamir_threshold: req.shamir_threshold,
+            key_groups: req.key_groups,
+            last_modified: now_rfc3339(),
+            mac: String::new(),
+            selector,
+            mac_only_encrypted: req.mac_only_encrypted && !binary,
+            version: SOPS_VERSION.to_string(),
+        };
+        groups::wrap(
+            &mut metadata.key_groups,
+            metadata.shamir_threshold,
+            &data_key,
+            env,
+        )?;
+        Ok(Sealer {
+            metadata,
+            data_key,
+            input_format: req.input_format,
+            output_format: req.output_format,
+            emit: req.emit,
+            keep_layout: req.keep_layout,
+            old_spellings: None,
+        })
     }
-    // How the author spelled values that would not come back as written (`1.0`,
-    // folded text): kept encrypted in the metadata for decryption.
-    let spellings = layout
-        .as_ref()
-        .map(|l| l.spellings_of(&doc))
-        .unwrap_or_default();
-    let mac =
-        tree::encrypt(&mut doc, &cipher, &selection, mac_only, None).map_err(FileError::Encrypt)?;
-    metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
-    if !spellings.is_empty() {
-        metadata.layout_spelling = Some(format::spelling::seal(&spellings, &cipher));
-    }
-    // Values left in clear (selectors) are written as spelled, like decrypted ones.
-    if let Some(l) = layout.as_mut() {
-        l.use_spellings(spellings);
-    }
-    let mut warnings = Vec::new();
-    if let Some(format::Layout::Yaml(l)) = &layout {
-        if let Some((line, column)) = l.alias_to_encrypted(&doc) {
-            // sops expands aliases; an alias cannot stand for an encrypted value, which
-            // is bound to its own key path.
-            warnings.push(format!(
-                "line {line}, column {column}: this alias refers to a value that is encrypted, \
-                 and an encrypted value cannot be shared by an alias (each is bound to its own \
-                 key path), so the file is written in sops' layout with aliases expanded. To \
-                 keep the layout, leave the anchored value in clear (--encrypted-regex, an \
-                 _unencrypted suffix)"
-            ));
-            layout = None;
-            metadata.layout_kept = false;
+
+    /// An encrypted file's own key and metadata, to encrypt an edited plaintext of it.
+    /// The edited text's layout is kept if the file's was (`keep_layout`); else the
+    /// file is written in sops' layout, as it was.
+    pub fn reopen(
+        loaded: &Loaded,
+        data_key: DataKey,
+        format: Format,
+        emit: EmitOptions,
+        keep_layout: bool,
+    ) -> Sealer {
+        let metadata = loaded.metadata.clone();
+        let old_spellings = match (&loaded.layout, &metadata.layout_spelling) {
+            (Some(l), Some(sealed)) => Some((l.spellings().to_vec(), sealed.clone())),
+            _ => None,
+        };
+        Sealer {
+            keep_layout: keep_layout && metadata.layout_kept,
+            metadata,
+            data_key,
+            input_format: format,
+            output_format: format,
+            emit,
+            old_spellings,
         }
     }
-    let output = emit(
-        req.output_format,
-        &doc,
-        Some(&metadata),
-        &req.emit,
-        layout.as_ref(),
-    )?;
-    Ok(Encrypted { output, warnings })
+
+    /// Encrypts a parsed plaintext (from [`parse_plain`]). With a `stash` (from
+    /// decrypting the file), values that did not change keep their ciphertexts.
+    pub fn seal(
+        &self,
+        parsed: format::Parsed,
+        stash: Option<&Stash>,
+    ) -> Result<Encrypted, FileError> {
+        if parsed.metadata.is_some() {
+            return Err(FileError::AlreadyEncrypted);
+        }
+        let mut doc = parsed.doc;
+        let mut metadata = self.metadata.clone();
+        // A store that keeps layouts writes the encrypted values back into the source;
+        // TOML and dotenv always do (their sops layout is the source's).
+        let mut layout = parsed
+            .layout
+            .filter(|_| self.output_format == self.input_format)
+            .filter(|l| {
+                self.keep_layout || matches!(l, format::Layout::Toml(_) | format::Layout::Dotenv(_))
+            });
+        metadata.layout_kept = matches!(
+            layout,
+            Some(
+                format::Layout::Json(_)
+                    | format::Layout::Yaml(_)
+                    | format::Layout::Toml(_)
+                    | format::Layout::Ini(_)
+            )
+        );
+        let selection = Selection::new(&metadata.effective_selector())?;
+        let mac_only = metadata.mac_only_encrypted;
+        let cipher = Cipher::new(&self.data_key);
+        if self.output_format == Format::Yaml
+            && !metadata.layout_kept
+            && yaml::foot::may_move_when_encrypted(&doc)
+        {
+            // sops writes an encrypted list comment as a string item, which changes where
+            // yaml.v3 reads the comments after that list: place them there first, so that
+            // they are encrypted under the key path sops will decrypt them with. (A kept
+            // layout writes comments where they were, so yaml.v3 places them as before.)
+            let mut twin = doc.clone();
+            tree::encrypt(&mut twin, &cipher, &selection, mac_only, None)
+                .map_err(FileError::Encrypt)?;
+            let moves = yaml::foot::sink_foot_comments(&mut twin);
+            yaml::foot::replay(&mut doc, &moves);
+        }
+        // How the author spelled values that would not come back as written (`1.0`,
+        // folded text): kept encrypted in the metadata for decryption.
+        let spellings = layout
+            .as_ref()
+            .map(|l| l.spellings_of(&doc))
+            .unwrap_or_default();
+        let mac = tree::encrypt(&mut doc, &cipher, &selection, mac_only, stash)
+            .map_err(FileError::Encrypt)?;
+        metadata.last_modified = now_rfc3339();
+        metadata.mac = mac::seal(&cipher, &mac, &metadata.last_modified)?;
+        let mut warnings = Vec::new();
+        if let Some(format::Layout::Yaml(l)) = &layout {
+            if let Some((line, column)) = l.alias_to_encrypted(&doc) {
+                // sops expands aliases; an alias cannot stand for an encrypted value, which
+                // is bound to its own key path.
+                warnings.push(format!(
+                    "line {line}, column {column}: this alias refers to a value that is encrypted, \
+                     and an encrypted value cannot be shared by an alias (each is bound to its own \
+                     key path), so the file is written in sops' layout with aliases expanded. To \
+                     keep the layout, leave the anchored value in clear (--encrypted-regex, an \
+                     _unencrypted suffix)"
+                ));
+                layout = None;
+                metadata.layout_kept = false;
+            }
+        }
+        metadata.layout_spelling = match &self.old_spellings {
+            _ if spellings.is_empty() || !metadata.layout_kept => None,
+            Some((old, sealed)) if *old == spellings => Some(sealed.clone()),
+            _ => Some(format::spelling::seal(&spellings, &cipher)),
+        };
+        // Values left in clear (selectors) are written as spelled, like decrypted ones.
+        if let Some(l) = layout.as_mut() {
+            l.use_spellings(spellings);
+        }
+        let output = emit(
+            self.output_format,
+            &doc,
+            Some(&metadata),
+            &self.emit,
+            layout.as_ref(),
+        )?;
+        Ok(Encrypted { output, warnings })
+    }
 }
 
 /// What to decrypt and how.

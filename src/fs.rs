@@ -40,6 +40,16 @@ pub fn lock_for_edit(path: &Path) -> Result<EditLock, LockError> {
 /// Replaces `path` with `contents` atomically, keeping the existing file's permissions;
 /// a new file gets `new_mode` (Unix).
 pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<()> {
+    write_via_temp(path, contents, new_mode, true)
+}
+
+/// Creates `path` atomically with `contents` and `mode`, failing with `AlreadyExists`
+/// if something is there (never overwrites).
+pub fn write_atomic_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    write_via_temp(path, contents, mode, false)
+}
+
+fn write_via_temp(path: &Path, contents: &[u8], new_mode: u32, replace: bool) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -52,7 +62,11 @@ pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<(
     set_mode(tmp.as_file(), existing.as_ref(), new_mode)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    if replace {
+        tmp.persist(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
     sync_dir(dir);
     Ok(())
 }
@@ -140,5 +154,14 @@ mod tests {
             io::ErrorKind::AlreadyExists
         );
         assert_eq!(fs::read(&q).unwrap(), b"1");
+        assert_eq!(
+            write_atomic_new(&q, b"3", 0o600).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(fs::read(&q).unwrap(), b"1");
+        let r = dir.path().join("h");
+        write_atomic_new(&r, b"4", 0o600).unwrap();
+        assert_eq!(fs::read(&r).unwrap(), b"4");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

@@ -3,7 +3,8 @@
 use clap::Parser;
 
 fn main() {
-    let cli = enseal::cli::Cli::parse();
+    let args = enseal::cli::with_edit_shorthand(std::env::args_os().collect());
+    let cli = enseal::cli::Cli::parse_from(args);
     if let Err(err) = enseal::commands::run(cli) {
         eprintln!("enseal: {err}");
         if let Some(hint) = err.hint() {

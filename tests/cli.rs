@@ -11,6 +11,8 @@ mod bad_input;
 mod cli;
 #[path = "cli/cloud.rs"]
 mod cloud;
+#[path = "cli/edit.rs"]
+mod edit;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
 #[path = "cli/interop.rs"]

@@ -4,10 +4,12 @@ use std::path::Path;
 
 use super::io::{emit_options, load_config, read_input, write_output};
 use crate::cipher::Selector;
-use crate::cli::{EncryptArgs, KeyArgs};
+use crate::cli::{EncryptArgs, KeyArgs, RuleArgs};
 use crate::config;
+use crate::config::Config;
 use crate::error::Error;
 use crate::file::{self, EncryptRequest};
+use crate::format::Format;
 use crate::keys::{KeyEnv, KeyGroup};
 
 /// Values of a key flag, else of its environment variables (comma-separated).
@@ -86,7 +88,7 @@ pub(super) fn cli_group(args: &KeyArgs, env: &KeyEnv) -> Result<Option<KeyGroup>
 }
 
 /// The selector given on the command line (at most one).
-fn cli_selector(args: &EncryptArgs) -> Result<Option<Selector>, Error> {
+fn cli_selector(args: &RuleArgs) -> Result<Option<Selector>, Error> {
     let given: Vec<Selector> = [
         args.unencrypted_suffix
             .clone()
@@ -117,40 +119,16 @@ fn cli_selector(args: &EncryptArgs) -> Result<Option<Selector>, Error> {
 /// Encrypts the input and writes the result.
 pub fn run(args: EncryptArgs, config_path: Option<&Path>, env: &KeyEnv) -> Result<(), Error> {
     let input = read_input(&args.input)?;
-    let config = load_config(config_path)?.filter(|c| c.has_rules());
-    let cwd = std::env::current_dir().map_err(|source| Error::Read {
-        path: ".".into(),
-        source,
-    })?;
-    // A config with rules must have one for this file, even when keys come from flags (as sops).
-    let rule = match &config {
-        Some(c) => Some(c.rule_for(&input.name, &cwd)?),
-        None => None,
-    };
-    let rule = rule.unwrap_or_default();
-    let key_groups = match cli_group(&args.keys, env)? {
-        Some(group) => vec![group],
-        None if !rule.key_groups.is_empty() => rule.key_groups.clone(),
-        // Nothing configured: the local age key, so `enseal keygen` is all one needs.
-        None => match crate::keys::local::local_recipients(env) {
-            Ok(recipients) if !recipients.is_empty() => vec![KeyGroup {
-                age: recipients.into_iter().map(config::age_key).collect(),
-                ..Default::default()
-            }],
-            _ => Vec::new(),
-        },
-    };
-    let request = EncryptRequest {
+    let config = load_config(config_path)?;
+    let request = NewFile {
+        name: &input.name,
         input_format: input.input_format,
         output_format: input.output_format,
-        key_groups,
-        shamir_threshold: args.shamir_threshold.unwrap_or(rule.shamir_threshold),
-        selector: cli_selector(&args)?.or(rule.selector.clone()),
-        mac_only_encrypted: args.mac_only_encrypted || rule.mac_only_encrypted,
-        emit: emit_options(args.input.indent, config.as_ref(), input.output_format),
-        // An explicit --indent asks for a fresh layout in that indentation.
-        keep_layout: args.input.indent.is_none(),
-    };
+        keys: &args.keys,
+        rules: &args.rules,
+        indent: args.input.indent,
+    }
+    .request(config.as_ref(), env)?;
     let encrypted = file::encrypt(&input.bytes, request, env).map_err(|source| Error::File {
         path: input.display(),
         source,
@@ -159,4 +137,56 @@ pub fn run(args: EncryptArgs, config_path: Option<&Path>, env: &KeyEnv) -> Resul
         eprintln!("warning: {}: {w}", input.display());
     }
     write_output(&args.input, &input, &encrypted.output)
+}
+
+/// A file about to be encrypted for the first time (`encrypt`, `edit` of a new file).
+pub(super) struct NewFile<'a> {
+    /// Its name, matched against the creation rules.
+    pub name: &'a Path,
+    pub input_format: Format,
+    pub output_format: Format,
+    pub keys: &'a KeyArgs,
+    pub rules: &'a RuleArgs,
+    pub indent: Option<usize>,
+}
+
+impl NewFile<'_> {
+    /// The keys and settings to encrypt it with: flags over its creation rule in
+    /// .sops.yaml, else the local age key.
+    pub fn request(&self, config: Option<&Config>, env: &KeyEnv) -> Result<EncryptRequest, Error> {
+        let config = config.filter(|c| c.has_rules());
+        let cwd = std::env::current_dir().map_err(|source| Error::Read {
+            path: ".".into(),
+            source,
+        })?;
+        // A config with rules must have one for this file, even when keys come from flags (as sops).
+        let rule = match config {
+            Some(c) => Some(c.rule_for(self.name, &cwd)?),
+            None => None,
+        };
+        let rule = rule.unwrap_or_default();
+        let key_groups = match cli_group(self.keys, env)? {
+            Some(group) => vec![group],
+            None if !rule.key_groups.is_empty() => rule.key_groups.clone(),
+            // Nothing configured: the local age key, so `enseal keygen` is all one needs.
+            None => match crate::keys::local::local_recipients(env) {
+                Ok(recipients) if !recipients.is_empty() => vec![KeyGroup {
+                    age: recipients.into_iter().map(config::age_key).collect(),
+                    ..Default::default()
+                }],
+                _ => Vec::new(),
+            },
+        };
+        Ok(EncryptRequest {
+            input_format: self.input_format,
+            output_format: self.output_format,
+            key_groups,
+            shamir_threshold: self.rules.shamir_threshold.unwrap_or(rule.shamir_threshold),
+            selector: cli_selector(self.rules)?.or(rule.selector.clone()),
+            mac_only_encrypted: self.rules.mac_only_encrypted || rule.mac_only_encrypted,
+            emit: emit_options(self.indent, config, self.output_format),
+            // An explicit --indent asks for a fresh layout in that indentation.
+            keep_layout: self.indent.is_none(),
+        })
+    }
 }

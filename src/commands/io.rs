@@ -74,18 +74,7 @@ pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
             buf
         }
     };
-    let mut input_format = match &args.input_type {
-        Some(t) => Format::from_name(t),
-        None => Format::from_path(&name),
-    };
-    // sops has no TOML store: a `.toml` file it encrypted is its binary JSON envelope
-    // (TOML text can never start with `{`).
-    if args.input_type.is_none()
-        && input_format == Format::Toml
-        && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
-    {
-        input_format = Format::Binary;
-    }
+    let input_format = input_format(&name, args.input_type.as_deref(), &bytes);
     let output_format = match &args.output_type {
         Some(t) => Format::from_name(t),
         None => input_format,
@@ -97,6 +86,21 @@ pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
         input_format,
         output_format,
     })
+}
+
+/// The format of a file: `--input-type`, else its name's extension.
+pub fn input_format(name: &Path, input_type: Option<&str>, bytes: &[u8]) -> Format {
+    match input_type {
+        Some(t) => Format::from_name(t),
+        // sops has no TOML store: a `.toml` file it encrypted is its binary JSON envelope
+        // (TOML text can never start with `{`).
+        None if Format::from_path(name) == Format::Toml
+            && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') =>
+        {
+            Format::Binary
+        }
+        None => Format::from_path(name),
+    }
 }
 
 /// Loads `.sops.yaml`: `--config`, else `ENSEAL_CONFIG`/`SOPS_CONFIG`, else the nearest

@@ -2,6 +2,7 @@
 //! print the result; they are the only place (with `main.rs`) that prints.
 
 mod decrypt;
+mod edit;
 mod encrypt;
 mod filestatus;
 mod groups;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Encrypt(args) => encrypt::run(args, cli.config.as_deref(), &env),
         Command::Decrypt(args) => decrypt::run(args, cli.config.as_deref(), &env),
         Command::Keygen(args) => keygen::run(args, &env),
+        Command::Edit(args) => edit::run(args, cli.config.as_deref(), &env),
         Command::Set(args) => set::run(args, &env),
         Command::Unset(args) => set::run_unset(args, &env),
         Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),

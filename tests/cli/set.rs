@@ -7,7 +7,7 @@ use crate::common::{show, TestEnv};
 
 /// Waits for the next second of the clock, so that `lastmodified` (whole seconds)
 /// differs from the one written when the file was encrypted.
-fn next_second() {
+pub(crate) fn next_second() {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
@@ -16,15 +16,15 @@ fn next_second() {
     ));
 }
 
-struct Case {
-    name: &'static str,
-    plain: &'static str,
-    index: &'static str,
-    old: &'static str,
-    new: &'static str,
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) plain: &'static str,
+    pub(crate) index: &'static str,
+    pub(crate) old: &'static str,
+    pub(crate) new: &'static str,
 }
 
-const CASES: [Case; 5] = [
+pub(crate) const CASES: [Case; 5] = [
     Case {
         name: "app.yaml",
         plain: "# Database settings\ndb:\n  host: db.internal   # primary\n  password: 'old-pa55'\n\n  pool: 5\ntokens: [abc, \"def\"]\n",

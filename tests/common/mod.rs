@@ -216,19 +216,31 @@ impl TestEnv {
         names
     }
 
-    fn run(&self, program: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    /// `program` with `args`, set up to run in this environment (its cwd and only its
+    /// variables), for tests that start a command and act while it runs.
+    pub fn command(&self, program: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .current_dir(self.cwd.clone().unwrap_or_else(|| self.work()))
             .env_clear()
-            .envs(&self.vars)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .envs(&self.vars);
+        cmd
+    }
+
+    /// The variables commands get.
+    pub fn vars(&self) -> &BTreeMap<String, String> {
+        &self.vars
+    }
+
+    fn run(&self, program: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let mut cmd = self.command(program, args);
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
