@@ -53,10 +53,7 @@ fn check(args: &DecryptArgs, env: &KeyEnv, order: Vec<crate::keys::KeyKind>) -> 
             path: shown.clone(),
             source,
         })?;
-        let format = match &args.input.input_type {
-            Some(name) => crate::format::Format::from_name(name),
-            None => crate::format::Format::from_path(p),
-        };
+        let format = super::io::input_format(p, args.input.input_type.as_deref(), &bytes);
         let file_err = |source| Error::File {
             path: shown.clone(),
             source,

@@ -2,7 +2,6 @@
 
 use crate::cli::FilestatusArgs;
 use crate::error::Error;
-use crate::format::Format;
 
 /// Prints `{"encrypted":true}` or `{"encrypted":false}`.
 pub fn run(args: FilestatusArgs) -> Result<(), Error> {
@@ -10,10 +9,7 @@ pub fn run(args: FilestatusArgs) -> Result<(), Error> {
         path: args.file.display().to_string(),
         source,
     })?;
-    let format = match &args.input_type {
-        Some(t) => Format::from_name(t),
-        None => Format::from_path(&args.file),
-    };
+    let format = super::io::input_format(&args.file, args.input_type.as_deref(), &bytes);
     let encrypted = crate::file::is_encrypted(&bytes, format);
     println!("{{\"encrypted\":{encrypted}}}");
     Ok(())

@@ -9,7 +9,7 @@ use crate::document::path::parse_index_path;
 use crate::edit::{self, set::parse_value};
 use crate::error::Error;
 use crate::file;
-use crate::format::{EmitOptions, Format};
+use crate::format::EmitOptions;
 use crate::keys::KeyEnv;
 
 /// Sets the value and rewrites the file atomically (its mode kept).
@@ -73,10 +73,7 @@ fn modify(
         path: shown.clone(),
         source,
     })?;
-    let format = match t.input_type {
-        Some(name) => Format::from_name(name),
-        None => Format::from_path(t.file),
-    };
+    let format = super::io::input_format(t.file, t.input_type, &bytes);
     let file_err = |source| Error::File {
         path: shown.clone(),
         source,

@@ -13,7 +13,6 @@ use crate::cli::UpdatekeysArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::file;
-use crate::format::Format;
 use crate::keys::{KeyEnv, KeyKind};
 use crate::rotate;
 
@@ -84,10 +83,7 @@ impl Context<'_> {
             path: shown.clone(),
             source,
         })?;
-        let format = match self.input_type {
-            Some(name) => Format::from_name(name),
-            None => Format::from_path(path),
-        };
+        let format = super::io::input_format(path, self.input_type, &bytes);
         let loaded = file::load(&bytes, format).map_err(file_err)?;
         let rule = self.config.rule_for(path, self.cwd)?;
         let lines = rotate::describe(

@@ -331,6 +331,10 @@ fn saving_nothing_leaves_the_file_byte_identical() {
 fn invalid_text_is_reopened_or_abandoned() {
     let mut t = Editing::new();
     t.encrypt("app.yaml", "db:\n  password: old-pa55\n");
+    t.env.git(&["init", "-q"]).ok();
+    t.env.git(&["add", "."]).ok();
+    t.env.git(&["commit", "-qm", "encrypted"]).ok();
+    next_second();
     let before = t.env.read("app.yaml");
     let tries = t.env.dir.path().join("tries");
     // First save: broken YAML holding a secret; second: the broken text is still
@@ -351,6 +355,7 @@ fn invalid_text_is_reopened_or_abandoned() {
         .enseal(&["decrypt", "--extract", r#"["db"]["password"]"#, "app.yaml"])
         .ok();
     assert_eq!(out.stdout, b"fixed-pa55");
+    assert_eq!(numstat(&t.env), "3\t3\tapp.yaml\n");
 
     // No, or no answer at all: the edit is abandoned and the file left as it was.
     let before_fixed = t.env.read("app.yaml");
@@ -560,6 +565,9 @@ fn a_new_file_uses_its_creation_rule() {
     let run = t.edit(&["secrets/new.yaml", "--age", &t.recipient]);
     assert_eq!(run.status, 8, "{}", run.stderr);
     assert!(run.stderr.contains("rotate"), "{}", run.stderr);
+    // No flag prints the data key (sops' --show-master-keys).
+    let run = t.edit(&["--show-master-keys", "secrets/new.yaml"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
     // A directory that does not exist is reported before the editor opens.
     let run = t.edit(&["nowhere/new.yaml"]);
     assert_ne!(run.status, 0);
