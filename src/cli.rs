@@ -100,6 +100,12 @@ pub enum Command {
     /// Add or delete key groups (the data key is split again among the groups).
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Git integration: `setup` wires the drivers and the hook into a repository.
+    #[command(subcommand)]
+    Git(GitCommand),
+    /// Checks run from git hooks (`enseal hook pre-commit`).
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
@@ -387,6 +393,61 @@ pub struct RotateArgs {
     /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+}
+
+/// `git` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Set this repository up: .gitattributes for the encrypted files, the diff and
+    /// merge drivers in .git/config, the pre-commit hook (an existing hook is chained).
+    #[command(
+        after_help = "Examples:\n  enseal git setup              # again after adding creation rules: it is idempotent\n  enseal git setup --uninstall"
+    )]
+    Setup(GitSetupArgs),
+    /// The diff driver: print a file's plaintext for `git diff` (values masked when
+    /// there is no key). Called by git.
+    Textconv(GitTextconvArgs),
+    /// The merge driver: merge three versions of an encrypted file key by key. Called
+    /// by git as `enseal git merge %O %A %B %P`.
+    Merge(GitMergeArgs),
+    /// List untracked, unignored files that look like decrypted copies of secrets.
+    CleanCheck,
+}
+
+/// `git setup` options.
+#[derive(Debug, Args)]
+pub struct GitSetupArgs {
+    /// Remove what setup added (attributes block, config, hook), restoring a chained hook.
+    #[arg(long)]
+    pub uninstall: bool,
+}
+
+/// `git textconv` arguments.
+#[derive(Debug, Args)]
+pub struct GitTextconvArgs {
+    /// The file (git passes a temporary copy of a blob, named like the original).
+    pub file: PathBuf,
+}
+
+/// `git merge` arguments (git's `%O %A %B %P`).
+#[derive(Debug, Args)]
+pub struct GitMergeArgs {
+    /// The common ancestor's version (%O).
+    pub base: PathBuf,
+    /// Ours (%A): the merged result is written here.
+    pub ours: PathBuf,
+    /// Theirs (%B).
+    pub theirs: PathBuf,
+    /// The file's path in the repository (%P), for its format.
+    pub path: PathBuf,
+}
+
+/// `hook` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Check the staged files: nothing that must be encrypted is committed in clear,
+    /// no encrypted file is broken. Needs no key.
+    PreCommit,
 }
 
 /// `groups` subcommands.

@@ -105,6 +105,36 @@ pub enum Error {
     /// A signal stopped the edit.
     #[error("stopped by {}: nothing was changed", crate::edit::signals::signal_name(*.0))]
     Interrupted(i32),
+    /// A git command failed (or this is not a repository).
+    #[error(transparent)]
+    Git(#[from] crate::git::cli::GitError),
+    /// `enseal git setup` failed.
+    #[error(transparent)]
+    Setup(#[from] crate::git::setup::SetupError),
+    /// The merge driver could not merge at all.
+    #[error("{path}: cannot merge: {source}; the file is left as ours and marked as conflicted")]
+    MergeFailed {
+        /// The file.
+        path: String,
+        /// Why.
+        source: crate::git::merge::MergeError,
+    },
+    /// The merge driver merged, with conflicts.
+    #[error("{}", merge_conflict_message(path, paths, *keys))]
+    MergeConflict {
+        /// The file.
+        path: String,
+        /// The key paths both sides changed differently.
+        paths: Vec<String>,
+        /// Both sides changed who can decrypt the file.
+        keys: bool,
+    },
+    /// The pre-commit check found problems (printed above).
+    #[error("{0} problem{s} in the staged files: the commit is stopped (fix them, or skip this check with git commit --no-verify)", s = if *.0 == 1 { "" } else { "s" })]
+    Blocked(usize),
+    /// `git clean-check` found files (listed above).
+    #[error("{0} untracked file{s} look{v} like plaintext secrets: delete, ignore or encrypt {them}", s = if *.0 == 1 { "" } else { "s" }, v = if *.0 == 1 { "s" } else { "" }, them = if *.0 == 1 { "it" } else { "them" })]
+    Untidy(usize),
     /// An age recipient given on the command line is not valid.
     #[error("invalid recipient {recipient:?}: {reason}")]
     Recipient {
@@ -113,6 +143,29 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+}
+
+fn merge_conflict_message(path: &str, paths: &[String], keys: bool) -> String {
+    let mut parts = Vec::new();
+    if !paths.is_empty() {
+        parts.push(format!(
+            "both branches changed {}; the merged file keeps ours there and has every other change of both",
+            paths.join(", ")
+        ));
+    }
+    if keys {
+        parts.push(
+            "both branches changed who can decrypt the file; ours' keys are kept: apply theirs again with `enseal rotate -i --add-…/--rm-…`"
+                .to_string(),
+        );
+    }
+    if parts.is_empty() {
+        parts.push("lines changed on both sides".to_string());
+    }
+    format!(
+        "{path}: conflict: {}. Fix it with `enseal edit {path}` (theirs: `git show MERGE_HEAD:{path} | enseal decrypt --filename-override {path}`), then `git add {path}`",
+        parts.join("; ")
+    )
 }
 
 impl Error {
@@ -169,6 +222,12 @@ impl Error {
             Error::Scratch { .. } => 3,
             Error::ChangedMeanwhile { .. } => 1,
             Error::Interrupted(sig) => 128 + sig,
+            Error::Git(_)
+            | Error::Setup(_)
+            | Error::MergeFailed { .. }
+            | Error::MergeConflict { .. }
+            | Error::Blocked(_)
+            | Error::Untidy(_) => 1,
         }
     }
 

@@ -340,6 +340,18 @@ pub struct Loaded {
     pub layout: Option<format::Layout>,
 }
 
+impl Loaded {
+    /// The layout the plaintext is written in: the file's own when enseal kept it (TOML
+    /// and dotenv always); `None` for files in sops' layout, whose plaintext is sops'
+    /// exact output.
+    pub fn plaintext_layout(&self) -> Option<&format::Layout> {
+        self.layout.as_ref().filter(|l| {
+            self.metadata.layout_kept
+                || matches!(l, format::Layout::Toml(_) | format::Layout::Dotenv(_))
+        })
+    }
+}
+
 /// Parses an encrypted file and its metadata.
 pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
     let parsed = format::parse(input_format, input, Mode::Encrypted).map_err(|source| {
@@ -409,13 +421,9 @@ pub fn decrypt(input: &[u8], req: &DecryptRequest, env: &KeyEnv) -> Result<Decry
     let clear_comments = decrypt_tree(&mut loaded, &key, req.ignore_mac, None)?;
     let output = match &req.extract {
         None => {
-            // A JSON or YAML file goes back into its own layout only if enseal kept it
-            // when encrypting; sops' files decrypt to sops' exact output.
-            let layout = loaded.layout.as_ref().filter(|l| {
-                req.output_format == req.input_format
-                    && (loaded.metadata.layout_kept
-                        || matches!(l, format::Layout::Toml(_) | format::Layout::Dotenv(_)))
-            });
+            let layout = loaded
+                .plaintext_layout()
+                .filter(|_| req.output_format == req.input_format);
             emit(req.output_format, &loaded.doc, None, &req.emit, layout)?
         }
         Some(path) => extract(&loaded.doc, path, req.output_format, &req.emit)?,
@@ -446,11 +454,18 @@ pub fn reencrypt(
         loaded.layout = None;
         m.layout_kept = false;
     }
-    if let (Some(l), Some(_)) = (loaded.layout.as_mut(), &m.layout_spelling) {
+    if let Some(l) = loaded.layout.as_mut() {
         // A changed value's old spelling would keep the old value in the file.
         let old = l.spellings().to_vec();
         let kept = l.spellings_still_true(&loaded.doc, &old);
-        if kept.len() != old.len() {
+        // Sealed again only when the list changes (or the layout came from another
+        // file than the metadata, as in a merge): an unchanged list keeps its line.
+        let sealed = m
+            .layout_spelling
+            .as_ref()
+            .and_then(|s| format::spelling::open(s, &cipher))
+            .unwrap_or_default();
+        if sealed != kept {
             m.layout_spelling = (!kept.is_empty()).then(|| format::spelling::seal(&kept, &cipher));
         }
         // Values in clear keep their spelling.

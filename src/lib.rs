@@ -11,7 +11,8 @@
 //! - [`groups`]: key groups and Shamir splitting.
 //! - [`config`]: `.sops.yaml` creation rules.
 //! - [`file`]: whole-file encrypt/decrypt pipelines.
-//! - [`edit`]: changing an encrypted file in place (`set`).
+//! - [`edit`]: changing an encrypted file: `edit` in the user's editor, `set`, `unset`.
+//! - [`git`]: the diff and merge drivers, the pre-commit checks, `enseal git setup`.
 //! - [`rotate`]: a new data key (`rotate`) or new recipients (`updatekeys`).
 //! - [`fs`]: atomic writes.
 //! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod file;
 pub mod format;
 pub mod fs;
+pub mod git;
 pub mod groups;
 pub mod keys;
 pub mod metadata;

@@ -15,6 +15,8 @@ mod cloud;
 mod edit;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
+#[path = "cli/git.rs"]
+mod git;
 #[path = "cli/interop.rs"]
 mod interop;
 #[path = "cli/kms.rs"]

@@ -97,6 +97,79 @@ pub fn decrypt(
     })
 }
 
+/// What is wrong with a value of an encrypted file, as seen without its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flaw {
+    /// The value should be encrypted (by the file's selector) but is in clear: the file
+    /// was partly decrypted, or a value was added by hand.
+    Clear,
+    /// The `ENC[...]` value is malformed.
+    Malformed(ValueError),
+}
+
+/// Checks an encrypted file's values without its key: every value the file's
+/// selector encrypts must be a well-formed `ENC[...]` string.
+pub fn inspect(
+    doc: &mut Document,
+    selection: &Selection,
+    mac_only_encrypted: bool,
+) -> Vec<(KeyPath, Flaw)> {
+    // The walk never encrypts or decrypts here: a throwaway key only builds it.
+    let unused = Cipher::new(&super::DataKey::generate());
+    let mut walker = Walker::new(&unused, selection, mac_only_encrypted);
+    let mut op = Inspect { found: Vec::new() };
+    for branch in &mut doc.branches {
+        // Inspect never fails: it collects.
+        let _ = walker.map(&mut op, branch, None, false);
+    }
+    op.found
+}
+
+struct Inspect {
+    found: Vec<(KeyPath, Flaw)>,
+}
+
+impl Op for Inspect {
+    fn scalar(
+        &mut self,
+        _w: &mut Walker<'_>,
+        value: &mut Value,
+        _slot: Slot,
+        encrypted: bool,
+        path: Option<&PathNode<'_>>,
+    ) -> Result<(), TreeError> {
+        if !encrypted {
+            return Ok(());
+        }
+        let flaw = match value {
+            // An empty value stays empty when encrypted (as in sops).
+            Value::Scalar(Scalar::Str(text)) if text.is_empty() => None,
+            Value::Scalar(Scalar::Str(text)) => match super::value::check_format(text) {
+                Ok(()) => None,
+                Err(ValueError::NotEncrypted) => Some(Flaw::Clear),
+                Err(e) => Some(Flaw::Malformed(e)),
+            },
+            _ => Some(Flaw::Clear),
+        };
+        if let Some(flaw) = flaw {
+            self.found.push((key_path(path), flaw));
+        }
+        Ok(())
+    }
+
+    fn comment(
+        &mut self,
+        _w: &mut Walker<'_>,
+        _comment: &mut Comment,
+        _slot: Slot,
+        _encrypted: bool,
+        _path: Option<&PathNode<'_>>,
+    ) -> Result<Option<Value>, TreeError> {
+        // Comments in clear are common in older sops files (and not secrets by design).
+        Ok(None)
+    }
+}
+
 /// A path kept on the stack as the walk descends, turned into a [`KeyPath`] only on error.
 struct PathNode<'a> {
     parent: Option<&'a PathNode<'a>>,

@@ -114,6 +114,42 @@ pub fn is_encrypted(value: &str) -> bool {
     split(value).is_some()
 }
 
+/// The length of the plaintext an `ENC[...]` value holds, from the length of its
+/// base64 data (AES-GCM adds nothing to the length), without decoding.
+pub fn data_len(value: &str) -> Option<usize> {
+    let data = split(value)?.data.as_bytes();
+    if data.len() % 4 != 0 {
+        return None;
+    }
+    let pad = data.iter().rev().take_while(|b| **b == b'=').count().min(2);
+    Some(data.len() / 4 * 3 - pad)
+}
+
+/// Checks what can be checked of an `ENC[...]` value without its key: the fields,
+/// their base64, the IV and tag lengths and the type. A value that passes may still
+/// fail to authenticate.
+pub fn check_format(value: &str) -> Result<(), ValueError> {
+    let parts = split(value).ok_or(ValueError::NotEncrypted)?;
+    let decoded = |field: &str, name| {
+        B64.decode(field)
+            .map(|b| b.len())
+            .map_err(|_| ValueError::Base64(name))
+    };
+    decoded(parts.data, "data")?;
+    match decoded(parts.iv, "iv")? {
+        12 | 16 | 32 => {}
+        n => return Err(ValueError::IvLength(n)),
+    }
+    match decoded(parts.tag, "tag")? {
+        TAG_LEN => {}
+        n => return Err(ValueError::TagLength(n)),
+    }
+    match parts.kind {
+        "str" | "int" | "float" | "bool" | "time" | "bytes" | "comment" => Ok(()),
+        other => Err(ValueError::UnknownType(other.to_string())),
+    }
+}
+
 /// Re-used IVs keyed by (AAD, type, plaintext), so a value that did not change keeps
 /// its exact ciphertext when a file is re-encrypted with the same data key (sops' "stash").
 #[derive(Default)]
@@ -124,6 +160,23 @@ impl Drop for Stash {
         // The keys hold plaintexts.
         for ((_, _, mut plain), _) in self.0.drain() {
             zeroize::Zeroize::zeroize(&mut plain);
+        }
+    }
+}
+
+impl Stash {
+    /// Adds `other`'s IVs for the values this stash has none for. Both must come from
+    /// files under the same data key (the merge driver joins ours and theirs).
+    // Not the entry API: a key already present must be zeroized, not dropped inside it.
+    #[allow(clippy::map_entry)]
+    pub fn absorb(&mut self, mut other: Stash) {
+        for (key, iv) in other.0.drain() {
+            if self.0.contains_key(&key) {
+                let (_, _, mut plain) = key;
+                zeroize::Zeroize::zeroize(&mut plain);
+            } else {
+                self.0.insert(key, iv);
+            }
         }
     }
 }

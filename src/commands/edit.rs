@@ -17,7 +17,7 @@ use crate::edit::signals::Watch;
 use crate::edit::template;
 use crate::error::Error;
 use crate::file::{self, Encrypted, FileError, Sealer};
-use crate::format::{self, Format};
+use crate::format::Format;
 use crate::keys::KeyEnv;
 
 /// Edits the file, or creates it when it does not exist.
@@ -81,10 +81,7 @@ fn edit_existing(
     let mut stash = Stash::default();
     file::decrypt_tree(&mut loaded, &key, args.ignore_mac, Some(&mut stash)).map_err(file_err)?;
     // The plaintext as `decrypt` prints it: in the file's own layout when enseal kept it.
-    let layout = loaded.layout.as_ref().filter(|l| {
-        loaded.metadata.layout_kept
-            || matches!(l, format::Layout::Toml(_) | format::Layout::Dotenv(_))
-    });
+    let layout = loaded.plaintext_layout();
     let plain =
         Zeroizing::new(file::emit(format, &loaded.doc, None, &emit, layout).map_err(file_err)?);
     let keep_layout = args.indent.is_none();

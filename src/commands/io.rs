@@ -90,17 +90,7 @@ pub fn read_input(args: &InputArgs) -> Result<Input, Error> {
 
 /// The format of a file: `--input-type`, else its name's extension.
 pub fn input_format(name: &Path, input_type: Option<&str>, bytes: &[u8]) -> Format {
-    match input_type {
-        Some(t) => Format::from_name(t),
-        // sops has no TOML store: a `.toml` file it encrypted is its binary JSON envelope
-        // (TOML text can never start with `{`).
-        None if Format::from_path(name) == Format::Toml
-            && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') =>
-        {
-            Format::Binary
-        }
-        None => Format::from_path(name),
-    }
+    Format::detect(name, input_type, bytes)
 }
 
 /// Loads `.sops.yaml`: `--config`, else `ENSEAL_CONFIG`/`SOPS_CONFIG`, else the nearest

@@ -5,7 +5,10 @@ mod decrypt;
 mod edit;
 mod encrypt;
 mod filestatus;
+mod git;
+mod git_setup;
 mod groups;
+mod hook;
 mod io;
 mod keygen;
 mod rotate;
@@ -30,6 +33,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),
         Command::Rotate(args) => rotate::run(args, cli.config.as_deref(), &env),
         Command::Groups(cmd) => groups::run(cmd, &env),
+        Command::Git(cmd) => git::run(cmd, cli.config.as_deref(), &env),
+        Command::Hook(cmd) => hook::run(cmd, cli.config.as_deref()),
         Command::Filestatus(args) => filestatus::run(args),
     }
 }

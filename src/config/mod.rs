@@ -169,6 +169,47 @@ pub struct CreationRule {
     pub mac_only_encrypted: bool,
 }
 
+/// The creation rules' path patterns, compiled.
+#[derive(Debug)]
+pub struct PathRules {
+    /// The config's directory (paths are matched relative to it), normalized.
+    dir: PathBuf,
+    /// Each rule's `path_regex` (source and compiled); `None`: the rule matches any file.
+    rules: Vec<Option<(String, Regex)>>,
+}
+
+impl PathRules {
+    /// The `path_regex` of the first rule matching `abs` (an absolute path), when that
+    /// rule has one: the file is one the config says to encrypt. A catch-all rule
+    /// without `path_regex` only gives defaults to `encrypt`, and says nothing about
+    /// which files must be encrypted.
+    pub fn required_by(&self, abs: &Path) -> Option<&str> {
+        let abs = normalize(abs);
+        let subject = match abs.strip_prefix(&self.dir) {
+            Ok(rel) => rel.to_string_lossy().into_owned(),
+            Err(_) => abs.to_string_lossy().into_owned(),
+        };
+        for rule in &self.rules {
+            match rule {
+                None => return None,
+                Some((source, re)) if re.is_match(&subject) => return Some(source),
+                Some(_) => {}
+            }
+        }
+        None
+    }
+
+    /// The `path_regex`es, in rule order.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().flatten().map(|(s, _)| s.as_str())
+    }
+
+    /// The directory paths are matched relative to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
 /// A loaded `.sops.yaml`.
 #[derive(Default)]
 pub struct Config {
@@ -288,6 +329,24 @@ impl Config {
             config: self.path.clone(),
             file: file.display().to_string(),
         })
+    }
+
+    /// The rules' `path_regex`es, compiled once, for matching many paths (the
+    /// pre-commit check, `git setup`).
+    pub fn path_rules(&self, cwd: &Path) -> PathRules {
+        let dir = normalize(&cwd.join(self.path.parent().unwrap_or(Path::new(""))));
+        PathRules {
+            dir,
+            rules: self
+                .rules
+                .iter()
+                .map(|r| {
+                    r.path_regex
+                        .as_ref()
+                        .and_then(|re| Regex::new(re).ok().map(|c| (re.clone(), c)))
+                })
+                .collect(),
+        }
     }
 
     /// Indentation settings for a store (`stores.yaml.indent`, ...).

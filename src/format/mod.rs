@@ -43,8 +43,23 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format sops picks from a file name: `.yaml`/`.yml`, `.json`, `.env`, `.ini`, else
-    /// binary; and `.toml` for enseal's TOML store.
+    /// The format of a file: `input_type` if given, else its name's extension, except
+    /// that a `.toml` file holding a JSON object is the binary envelope sops writes for
+    /// TOML (sops has no TOML store, and TOML text can never start with `{`).
+    pub fn detect(name: &Path, input_type: Option<&str>, bytes: &[u8]) -> Format {
+        match input_type {
+            Some(t) => Format::from_name(t),
+            None if Format::from_path(name) == Format::Toml
+                && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') =>
+            {
+                Format::Binary
+            }
+            None => Format::from_path(name),
+        }
+    }
+
+    /// The format a file name implies (`.yaml`/`.yml`, `.json`, `.env`, `.ini`, `.toml`;
+    /// anything else is binary).
     pub fn from_path(path: &Path) -> Format {
         let name = path.to_string_lossy();
         if name.ends_with(".yaml") || name.ends_with(".yml") {

@@ -27,7 +27,7 @@ pub use self::age::AgeKey;
 pub use self::pgp::PgpKey;
 
 /// The kinds of master key, in the order sops loads them inside a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyKind {
     /// AWS KMS.
     Kms,
