@@ -100,6 +100,11 @@ pub enum Command {
     /// Add or delete key groups (the data key is split again among the groups).
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Find plaintext secrets in files (exit 1 when there are findings, 2 on errors).
+    #[command(
+        after_help = "Examples:\n  enseal scan                          # the current directory, .gitignore respected\n  enseal scan --format sarif -o enseal.sarif .\n  git diff | enseal scan -              # standard input"
+    )]
+    Scan(ScanArgs),
     /// Git integration: `setup` wires the drivers and the hook into a repository.
     #[command(subcommand)]
     Git(GitCommand),
@@ -393,6 +398,28 @@ pub struct RotateArgs {
     /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+}
+
+/// `scan` options.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories (default: `.`); `-` reads standard input.
+    pub paths: Vec<PathBuf>,
+    /// Report format: text, json or sarif.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 10 << 20, value_name = "BYTES")]
+    pub max_file_size: u64,
+    /// Read files .gitignore and friends exclude too.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// The name standard input is reported under.
+    #[arg(long, default_value = "<stdin>", value_name = "NAME")]
+    pub stdin_name: String,
 }
 
 /// `git` subcommands.

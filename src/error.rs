@@ -135,6 +135,12 @@ pub enum Error {
     /// `git clean-check` found files (listed above).
     #[error("{0} untracked file{s} look{v} like plaintext secrets: delete, ignore or encrypt {them}", s = if *.0 == 1 { "" } else { "s" }, v = if *.0 == 1 { "s" } else { "" }, them = if *.0 == 1 { "it" } else { "them" })]
     Untidy(usize),
+    /// `scan` could not run (exit 2, as scanners do).
+    #[error("scan: {0}")]
+    ScanFailed(String),
+    /// `scan` found secrets (exit 1; the report is above).
+    #[error("{0} secret{s} found", s = if *.0 == 1 { "" } else { "s" })]
+    Findings(usize),
     /// An age recipient given on the command line is not valid.
     #[error("invalid recipient {recipient:?}: {reason}")]
     Recipient {
@@ -227,7 +233,9 @@ impl Error {
             | Error::MergeFailed { .. }
             | Error::MergeConflict { .. }
             | Error::Blocked(_)
-            | Error::Untidy(_) => 1,
+            | Error::Untidy(_)
+            | Error::Findings(_) => 1,
+            Error::ScanFailed(_) => 2,
         }
     }
 

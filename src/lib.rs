@@ -13,6 +13,7 @@
 //! - [`file`]: whole-file encrypt/decrypt pipelines.
 //! - [`edit`]: changing an encrypted file: `edit` in the user's editor, `set`, `unset`.
 //! - [`git`]: the diff and merge drivers, the pre-commit checks, `enseal git setup`.
+//! - [`scan`]: the secret scanner (rules, matcher, reports).
 //! - [`rotate`]: a new data key (`rotate`) or new recipients (`updatekeys`).
 //! - [`fs`]: atomic writes.
 //! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
@@ -33,3 +34,4 @@ pub mod groups;
 pub mod keys;
 pub mod metadata;
 pub mod rotate;
+pub mod scan;

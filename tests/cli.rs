@@ -25,6 +25,8 @@ mod kms;
 mod layout;
 #[path = "cli/rotate.rs"]
 mod rotate;
+#[path = "cli/scan.rs"]
+mod scan;
 #[path = "cli/set.rs"]
 mod set;
 #[path = "cli/tamper.rs"]

@@ -1,0 +1,112 @@
+//! `enseal scan`: plaintext secrets in files and standard input.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::io::load_config;
+use crate::cli::ScanArgs;
+use crate::error::Error;
+use crate::scan::{report, rules, walk, Scanner};
+
+/// Scans; findings are an error (exit 1) after the report is written.
+pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
+    let format = report::Format::parse(&args.format).ok_or_else(|| {
+        Error::ScanFailed(format!(
+            "unknown --format {:?}: use text, json or sarif",
+            args.format
+        ))
+    })?;
+    let cwd = std::env::current_dir().map_err(|e| Error::ScanFailed(e.to_string()))?;
+    let config = load_config(config_path)
+        .map_err(|e| Error::ScanFailed(e.to_string()))?
+        .filter(|c| c.has_rules());
+    let required = config.as_ref().map(|c| c.path_rules(&cwd));
+    let scanner = Scanner::new(rules::builtin());
+    let opts = walk::Options {
+        max_size: args.max_file_size,
+        no_ignore: args.no_ignore,
+    };
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let mut paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    if paths.is_empty() && !stdin {
+        paths.push(PathBuf::from("."));
+    }
+    for p in &paths {
+        if !p.exists() {
+            return Err(Error::ScanFailed(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    let mut outcome = if paths.is_empty() {
+        walk::Outcome::default()
+    } else {
+        walk::scan_paths(&scanner, &paths, &opts, required.as_ref(), &cwd)
+    };
+    if stdin {
+        let mut text = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut text)
+            .map_err(|e| Error::ScanFailed(format!("<stdin>: {e}")))?;
+        match walk::scan_text(
+            &scanner,
+            &args.stdin_name,
+            Path::new(&args.stdin_name),
+            &text,
+            None,
+        ) {
+            Ok(found) => {
+                outcome.files += 1;
+                outcome.bytes += text.len() as u64;
+                outcome.findings.extend(found);
+            }
+            Err(_) => outcome
+                .skipped
+                .push((args.stdin_name.clone(), "binary".into())),
+        }
+    }
+    let rendered = match format {
+        report::Format::Text => report::text(&outcome.findings),
+        report::Format::Json => {
+            let v = report::json(
+                &outcome.findings,
+                &outcome.skipped,
+                outcome.files,
+                outcome.bytes,
+            );
+            format!("{v:#}\n")
+        }
+        report::Format::Sarif => format!("{:#}\n", report::sarif(&outcome.findings)),
+    };
+    match &args.output {
+        Some(path) => crate::fs::write_atomic(path, rendered.as_bytes(), 0o644)
+            .map_err(|e| Error::ScanFailed(format!("{}: {e}", path.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out
+                .write_all(rendered.as_bytes())
+                .and_then(|()| out.flush())
+            {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(Error::ScanFailed(format!("<stdout>: {e}")));
+                }
+            }
+        }
+    }
+    if format == report::Format::Text {
+        for (path, why) in &outcome.skipped {
+            eprintln!("enseal: skipped {path}: {why}");
+        }
+    }
+    if outcome.findings.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Findings(outcome.findings.len()))
+    }
+}

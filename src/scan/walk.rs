@@ -1,0 +1,172 @@
+//! Which files a scan reads, read on every core.
+//!
+//! Directories are walked as git sees them (`.gitignore`, `.git/info/exclude` and the
+//! global excludes respected, `.git` itself skipped), hidden files included (`.env` is
+//! where secrets live). Binary files and files over the size limit are skipped and
+//! listed, so a report says what it did not read.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::engine::Skip;
+use super::{finding, Finding, Scanner, Severity, UNENCRYPTED_FILE};
+use crate::config::PathRules;
+use crate::format::Format;
+
+/// Scan settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files larger than this are skipped (bytes).
+    pub max_size: u64,
+    /// Walk ignored files too.
+    pub no_ignore: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_size: 10 << 20,
+            no_ignore: false,
+        }
+    }
+}
+
+/// What a scan found and what it read.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The findings, sorted by file, line and column.
+    pub findings: Vec<Finding>,
+    /// Files not read, with why.
+    pub skipped: Vec<(String, String)>,
+    /// Files read.
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// Scans one file's bytes: the rules' findings, plus one for a plaintext file that a
+/// creation rule says to encrypt. `Err` when the file is not text.
+pub fn scan_text(
+    scanner: &Scanner,
+    shown: &str,
+    full_path: &Path,
+    text: &[u8],
+    required: Option<&PathRules>,
+) -> Result<Vec<Finding>, Skip> {
+    let hits = scanner.scan(text)?;
+    let mut found: Vec<Finding> = hits
+        .iter()
+        .map(|h| finding(scanner, shown, text, h))
+        .collect();
+    if let Some(rule) = required.and_then(|r| r.required_by(full_path)) {
+        let format = Format::detect(full_path, None, text);
+        if !crate::file::is_encrypted(text, format) {
+            found.insert(
+                0,
+                Finding {
+                    rule_id: UNENCRYPTED_FILE.into(),
+                    description: format!(
+                        "the creation rule `{rule}` in .sops.yaml says this file is encrypted, and it is not"
+                    ),
+                    severity: Severity::Critical,
+                    confidence: super::Confidence::High,
+                    path: shown.to_string(),
+                    line: 1,
+                    column: 1,
+                    redacted: String::new(),
+                    fingerprint: super::fingerprint(UNENCRYPTED_FILE, shown, b""),
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Scans files and directories.
+pub fn scan_paths(
+    scanner: &Scanner,
+    paths: &[PathBuf],
+    opts: &Options,
+    required: Option<&PathRules>,
+    cwd: &Path,
+) -> Outcome {
+    let out = Mutex::new(Outcome::default());
+    let Some((first, rest)) = paths.split_first() else {
+        return Outcome::default();
+    };
+    let mut builder = ignore::WalkBuilder::new(first);
+    for p in rest {
+        builder.add(p);
+    }
+    builder
+        .hidden(false)
+        .git_ignore(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .git_global(!opts.no_ignore)
+        .ignore(!opts.no_ignore)
+        .parents(!opts.no_ignore)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git");
+    builder.build_parallel().run(|| {
+        let out = &out;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return ignore::WalkState::Continue;
+            }
+            let path = entry.path();
+            let shown = path
+                .strip_prefix("./")
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned();
+            let skip = |why: String| {
+                lock(out).skipped.push((shown.clone(), why));
+            };
+            match entry.metadata() {
+                Ok(m) if m.len() > opts.max_size => {
+                    skip(format!(
+                        "larger than {} bytes (--max-file-size)",
+                        opts.max_size
+                    ));
+                    return ignore::WalkState::Continue;
+                }
+                Err(e) => {
+                    skip(e.to_string());
+                    return ignore::WalkState::Continue;
+                }
+                _ => {}
+            }
+            let text = match std::fs::read(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    skip(e.to_string());
+                    return ignore::WalkState::Continue;
+                }
+            };
+            let full = cwd.join(path);
+            match scan_text(scanner, &shown, &full, &text, required) {
+                Ok(found) => {
+                    let mut o = lock(out);
+                    o.files += 1;
+                    o.bytes += text.len() as u64;
+                    o.findings.extend(found);
+                }
+                Err(Skip::Binary) => skip("binary".into()),
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut outcome = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    outcome
+        .findings
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    outcome.skipped.sort();
+    outcome
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

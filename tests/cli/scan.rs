@@ -1,0 +1,128 @@
+//! `enseal scan` on a generated corpus with ground truth (`../shared/bench/gen.py`,
+//! scored by `../shared/bench/score.py`), and its behaviour around enseal files,
+//! `.gitignore`, standard input, exit codes and report formats.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::{show, TestEnv};
+
+fn bench_dir() -> PathBuf {
+    crate::common::shared().join("../bench")
+}
+
+/// Planted secrets: at least 98% found, each on its own line; no decoy reported
+/// (placeholders, AWS's example keys, hashes, lockfile integrity strings, UUIDs,
+/// public keys, sops ciphertext, references like `process.env.TOKEN`).
+#[test]
+fn corpus_recall_and_no_decoys() {
+    let env = TestEnv::new();
+    let out = Command::new("python3")
+        .arg(bench_dir().join("gen.py"))
+        .args(["corpus", "--out"])
+        .arg(env.work())
+        .args(["--mb", "4", "--secrets", "300", "--seed", "11"])
+        .output()
+        .expect("python3 is needed for the corpus generator");
+    assert!(out.status.success(), "{}", show(&out.stderr));
+    let run = env.enseal(&["scan", "--format", "sarif", "-o", "report.sarif", "corpus"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let score = Command::new("python3")
+        .arg(bench_dir().join("score.py"))
+        .args(["--report", "report.sarif", "--truth", "corpus.truth.tsv"])
+        .args(["--decoys", "corpus.decoys.tsv", "--root", "corpus"])
+        .args(["--json", "score.json", "--misses", "20"])
+        .current_dir(env.work())
+        .output()
+        .unwrap();
+    assert!(score.status.success(), "{}", show(&score.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&env.read("score.json")).unwrap();
+    let recall = s["recall"].as_f64().unwrap();
+    assert!(recall >= 0.98, "recall {recall}:\n{}", show(&score.stdout));
+    assert_eq!(s["decoy_hits"], 0, "{}", show(&score.stdout));
+    assert_eq!(s["other_fp"], 0, "{}", show(&score.stdout));
+    assert_eq!(s["found_exact_line"], s["found"], "{}", show(&score.stdout));
+}
+
+/// Ciphertext is never a finding; a plaintext file a creation rule says to encrypt
+/// always is; `.gitignore` is respected; binaries are skipped with a note.
+#[test]
+fn enseal_files_gitignore_and_binaries() {
+    let (env, r) = TestEnv::with_age_key();
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^secrets/\n    age: {r}\n"),
+    );
+    env.write(
+        "secrets/app.yaml",
+        "db:\n  password: Qx7vN2kLm9RtZp4WsY8c\napi_token: ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\n",
+    );
+    env.enseal(&["encrypt", "-i", "secrets/app.yaml"]).ok();
+    env.write("secrets/plain.yaml", "note: nothing secret\n");
+    env.write(
+        "ignored/leak.env",
+        "GITHUB_TOKEN=ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\n",
+    );
+    env.write(".gitignore", "ignored/\n");
+    env.write(
+        "blob.bin",
+        b"\x00\x01ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d",
+    );
+    let run = env.enseal(&["scan", "--format", "json"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["path"], "secrets/plain.yaml");
+    assert_eq!(findings[0]["rule"], "enseal-unencrypted-file");
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["path"], "blob.bin");
+    // With --no-ignore the ignored file is read.
+    let run = env.enseal(&["scan", "--no-ignore", "--format", "json", "ignored"]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["findings"][0]["rule"], "github-pat");
+    // Reports never hold the secret.
+    assert!(!show(&run.stdout).contains("prOSuvHrA9"));
+}
+
+/// Exit codes (0 clean, 1 findings, 2 errors), standard input, text and SARIF output.
+#[test]
+fn exit_codes_stdin_and_formats() {
+    let env = TestEnv::new();
+    env.write("clean/readme.md", "nothing to see\n");
+    env.enseal(&["scan", "clean"]).ok();
+    let run = env.enseal(&["scan", "missing-dir"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    let run = env.enseal(&["scan", "--format", "xml"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+
+    let leak = "line one\nexport STRIPE_SECRET_KEY=\"sk_live_OQUiWzpAEdNT9iPTxjZ094Qf\"\n";
+    let run = env.enseal_stdin(&["scan", "--stdin-name", "pasted.sh", "-"], leak.as_bytes());
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let text = run.stdout_str();
+    assert!(
+        text.starts_with("pasted.sh:2:27: critical stripe-secret-key: "),
+        "{text}"
+    );
+    assert!(!text.contains("OQUiWzpAEdNT9"), "{text}");
+
+    let run = env.enseal_stdin(&["scan", "--format", "sarif", "-"], leak.as_bytes());
+    let sarif: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "stripe-secret-key");
+    assert_eq!(result["level"], "error");
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(2), Some(27))
+    );
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "stripe-secret-key"
+    );
+}
