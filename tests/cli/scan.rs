@@ -126,3 +126,58 @@ fn exit_codes_stdin_and_formats() {
         "stripe-secret-key"
     );
 }
+
+/// The SARIF report validates against the official SARIF 2.1.0 JSON schema (draft 4),
+/// checked by the `jsonschema` package: scripts/setup-test-deps.sh installs both.
+#[test]
+fn sarif_validates_against_the_schema() {
+    let peers = std::env::var_os("ENSEAL_PEERS_BIN")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin"));
+    let schema = std::env::var_os("ENSEAL_SARIF_SCHEMA")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/sarif-schema-2.1.0.json")
+        });
+    assert!(
+        schema.is_file() && peers.join("python").is_file(),
+        "the SARIF schema and jsonschema are needed: run `bash scripts/setup-test-deps.sh`"
+    );
+    let env = TestEnv::new();
+    env.write(
+        "src/app config.py",
+        "GITHUB_TOKEN = \"ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\"\nclient_secret = \"vNXXqo2vykzB/KU6lYlgqhEVv/k8EI/5\"\n",
+    );
+    env.write(
+        ".env",
+        "DATABASE_URL=postgres://svc:rD9IjMNFJ*1yc9mjKE@db.internal:5432/app\n",
+    );
+    let run = env.enseal(&["scan", "--format", "sarif", "-o", "out.sarif"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&env.read("out.sarif")).unwrap();
+    assert_eq!(report["runs"][0]["results"].as_array().unwrap().len(), 3);
+    let check = Command::new(peers.join("python"))
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             log = json.load(open(sys.argv[2]))\n\
+             errors = list(jsonschema.Draft4Validator(schema).iter_errors(log))\n\
+             for e in errors: print(list(e.absolute_path), e.message)\n\
+             sys.exit(1 if errors else 0)",
+        ])
+        .arg(&schema)
+        .arg(env.work().join("out.sarif"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "SARIF schema errors:\n{}{}",
+        show(&check.stdout),
+        show(&check.stderr)
+    );
+    // A path with a space is a valid URI reference.
+    assert!(show(&env.read("out.sarif")).contains("src/app%20config.py"));
+}
