@@ -102,7 +102,7 @@ pub enum Command {
     Groups(GroupsCommand),
     /// Find plaintext secrets in files (exit 1 when there are findings, 2 on errors).
     #[command(
-        after_help = "Examples:\n  enseal scan                          # the current directory, .gitignore respected\n  enseal scan --format sarif -o enseal.sarif .\n  git diff | enseal scan -              # standard input"
+        after_help = "Examples:\n  enseal scan                          # the current directory, .gitignore respected\n  enseal scan --format sarif -o enseal.sarif .\n  enseal scan --staged                 # what the next commit adds\n  enseal scan --since origin/main      # what a branch adds\n  enseal scan --history                # every version of every file\n  git diff | enseal scan -              # standard input"
     )]
     Scan(ScanArgs),
     /// Git integration: `setup` wires the drivers and the hook into a repository.
@@ -420,6 +420,17 @@ pub struct ScanArgs {
     /// The name standard input is reported under.
     #[arg(long, default_value = "<stdin>", value_name = "NAME")]
     pub stdin_name: String,
+    /// Scan what is staged: the lines the index adds (as the pre-commit check does).
+    #[arg(long, conflicts_with_all = ["paths", "since", "history"])]
+    pub staged: bool,
+    /// Scan the lines added since this revision (`git diff REV HEAD`), e.g. in CI for a
+    /// pull request: `--since origin/main`.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["paths", "history"])]
+    pub since: Option<String>,
+    /// Scan every blob of the history once (all branches and tags), reporting the
+    /// commit that introduced each finding.
+    #[arg(long, conflicts_with = "paths")]
+    pub history: bool,
 }
 
 /// `git` subcommands.

@@ -7,6 +7,7 @@ use crate::cli::HookCommand;
 use crate::error::Error;
 use crate::git::cli::Repo;
 use crate::git::hook;
+use crate::scan;
 
 /// Runs a hook check.
 pub fn run(cmd: HookCommand, config_path: Option<&Path>) -> Result<(), Error> {
@@ -27,12 +28,13 @@ fn pre_commit(config_path: Option<&Path>) -> Result<(), Error> {
     }
     let config = load_config(config_path)?.filter(|c| c.has_rules());
     let rules = config.as_ref().map(|c| c.path_rules(&cwd));
-    let findings = hook::check(
+    let mut findings = hook::check(
         &staging.files,
         Some(&staging.unstaged),
         rules.as_ref(),
         &repo,
     )?;
+    findings.extend(secrets(&repo, &staging.files, &findings)?);
     for f in &findings {
         eprintln!("enseal: {f}");
     }
@@ -41,4 +43,50 @@ fn pre_commit(config_path: Option<&Path>) -> Result<(), Error> {
     } else {
         Err(Error::Blocked(findings.len()))
     }
+}
+
+/// Plaintext secrets on the lines the commit adds (files already reported are not
+/// scanned again; ciphertext is never a finding).
+fn secrets(
+    repo: &Repo,
+    files: &[hook::Staged],
+    already: &[hook::Finding],
+) -> Result<Vec<hook::Finding>, Error> {
+    let reported: std::collections::HashSet<&str> =
+        already.iter().map(|f| f.path.as_str()).collect();
+    // Encrypted files hold ciphertext, and their clear values are clear on purpose
+    // (the file's selector): only plaintext files are scanned.
+    let todo: Vec<&hook::Staged> = files
+        .iter()
+        .filter(|f| !reported.contains(f.path.as_str()) && !hook::looks_encrypted(&f.content))
+        .collect();
+    if todo.is_empty() {
+        return Ok(Vec::new());
+    }
+    let added = scan::history::staged_added(repo, files)?;
+    let bytes: usize = todo.iter().map(|f| f.content.len()).sum();
+    let scanner = if bytes < 4 << 20 {
+        scan::Scanner::for_small_inputs(scan::rules::builtin())
+    } else {
+        scan::Scanner::new(scan::rules::builtin())
+    };
+    let found = hook::par_map(&todo, |f| {
+        let Some(lines) = added.get(&f.path) else {
+            return Vec::new();
+        };
+        let full = repo.root.join(&f.path);
+        let found =
+            scan::walk::scan_text(&scanner, &f.path, &full, &f.content, None).unwrap_or_default();
+        found
+            .into_iter()
+            .filter(|s| lines.has(s.line))
+            .map(|s| hook::Finding {
+                path: s.path,
+                line: Some(s.line),
+                problem: format!("{} in clear ({}, rule {})", s.description, s.redacted, s.rule_id),
+                fix: "keep it in an encrypted file (`enseal edit secrets.yaml`, or `enseal set FILE INDEX --value-stdin`) and remove it here; if it is not a secret, add `enseal:allow` to the line".to_string(),
+            })
+            .collect::<Vec<_>>()
+    });
+    Ok(found.into_iter().flatten().collect())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::io::load_config;
 use crate::cli::ScanArgs;
 use crate::error::Error;
-use crate::scan::{report, rules, walk, Scanner};
+use crate::scan::{self, report, rules, walk, Scanner};
 
 /// Scans; findings are an error (exit 1) after the report is written.
 pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
@@ -26,6 +26,19 @@ pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
         max_size: args.max_file_size,
         no_ignore: args.no_ignore,
     };
+    if args.staged || args.since.is_some() || args.history {
+        let repo =
+            crate::git::cli::Repo::discover(&cwd).map_err(|e| Error::ScanFailed(e.to_string()))?;
+        let outcome = if args.staged {
+            scan::history::staged(&scanner, &repo, required.as_ref())
+        } else if let Some(rev) = &args.since {
+            scan::history::since(&scanner, &repo, rev, required.as_ref())
+        } else {
+            scan::history::history(&scanner, &repo, args.max_file_size)
+        }
+        .map_err(|e| Error::ScanFailed(e.to_string()))?;
+        return finish(args, format, outcome);
+    }
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut paths: Vec<PathBuf> = args
         .paths
@@ -71,6 +84,11 @@ pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
                 .push((args.stdin_name.clone(), "binary".into())),
         }
     }
+    finish(args, format, outcome)
+}
+
+/// Writes the report; findings are an error (exit 1).
+fn finish(args: &ScanArgs, format: report::Format, outcome: walk::Outcome) -> Result<(), Error> {
     let rendered = match format {
         report::Format::Text => report::text(&outcome.findings),
         report::Format::Json => {

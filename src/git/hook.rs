@@ -225,7 +225,7 @@ pub fn check(
 }
 
 /// `f` over `items` on every core, results in order (files are independent).
-fn par_map<T: Sync, R: Send + Default>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn par_map<T: Sync, R: Send + Default>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = items.len().div_ceil(threads).max(64);
     let f = &f;
@@ -303,8 +303,8 @@ fn broken(f: &Staged, line: Option<usize>, why: &str) -> Finding {
     }
 }
 
-/// A sops metadata block in any store's spelling.
-fn looks_encrypted(content: &[u8]) -> bool {
+/// A sops metadata block in any store's spelling (a cheap test, no parsing).
+pub fn looks_encrypted(content: &[u8]) -> bool {
     let text = String::from_utf8_lossy(content);
     text.contains("ENC[AES256_GCM,")
         && (text.contains("\nsops:")

@@ -6,6 +6,7 @@
 //! - [`filter`]: placeholders, references, entropy, allow markers.
 //! - [`walk`]: which files to read (`.gitignore` respected, binaries and huge files
 //!   skipped with a note), in parallel.
+//! - [`history`]: staged changes, commit ranges and the whole history as sources.
 //! - [`report`]: text, JSON and SARIF 2.1.0.
 //!
 //! sops ciphertext is never a finding; a plaintext file a `.sops.yaml` creation rule
@@ -13,6 +14,7 @@
 
 pub mod engine;
 pub mod filter;
+pub mod history;
 pub mod report;
 pub mod rules;
 pub mod walk;
@@ -44,6 +46,8 @@ pub struct Finding {
     pub redacted: String,
     /// A stable id of (rule, file, secret): the secret enters only through a hash.
     pub fingerprint: String,
+    /// The commit that introduced it (history scans).
+    pub commit: Option<String>,
 }
 
 /// The id of the finding for a plaintext file that a creation rule says to encrypt.
@@ -63,6 +67,7 @@ pub fn finding(scanner: &Scanner, path: &str, text: &[u8], hit: &Hit) -> Finding
         column: hit.column,
         redacted: redact(secret),
         fingerprint: fingerprint(&rule.id, path, secret),
+        commit: None,
     }
 }
 

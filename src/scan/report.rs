@@ -45,6 +45,9 @@ pub fn text(findings: &[Finding]) -> String {
         if !f.redacted.is_empty() {
             out.push_str(&format!(" [{}]", f.redacted));
         }
+        if let Some(c) = &f.commit {
+            out.push_str(&format!(" (commit {})", &c[..c.len().min(12)]));
+        }
         out.push('\n');
     }
     out
@@ -63,6 +66,7 @@ pub fn json(findings: &[Finding], skipped: &[(String, String)], files: usize, by
             "confidence": f.confidence.name(),
             "secret": f.redacted,
             "fingerprint": f.fingerprint,
+            "commit": f.commit,
         })).collect::<Vec<_>>(),
         "skipped": skipped.iter().map(|(p, why)| json!({"path": p, "reason": why})).collect::<Vec<_>>(),
         "files": files,
@@ -152,6 +156,10 @@ pub fn sarif(findings: &[Finding]) -> Value {
                     }
                 }],
                 "partialFingerprints": {"enseal/v1": f.fingerprint},
+                "properties": match &f.commit {
+                    Some(c) => json!({"commit": c}),
+                    None => json!({}),
+                },
             })).collect::<Vec<_>>(),
         }]
     })

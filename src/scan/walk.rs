@@ -75,6 +75,7 @@ pub fn scan_text(
                     column: 1,
                     redacted: String::new(),
                     fingerprint: super::fingerprint(UNENCRYPTED_FILE, shown, b""),
+                    commit: None,
                 },
             );
         }

@@ -273,6 +273,20 @@ fn the_hook_blocks_plaintext_and_broken_files() {
     );
     env.git(&["reset", "-q"]).ok();
     std::fs::remove_file(env.work().join("secrets/app-backup.yml")).unwrap();
+    // A secret in a plain file (the scanner, on the lines the commit adds).
+    env.write("deploy/run.sh", "curl -H x https://api.example.com\nexport GH_TOKEN=ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\n");
+    env.git(&["add", "deploy/run.sh"]).ok();
+    let run = commit("script");
+    assert_ne!(run.status, 0);
+    assert!(
+        run.stderr
+            .contains("deploy/run.sh:2: GitHub personal access token"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("prOSuv"), "{}", run.stderr);
+    env.git(&["reset", "-q"]).ok();
+    std::fs::remove_file(env.work().join("deploy/run.sh")).unwrap();
     // An example file with placeholders is fine.
     env.write(
         "secrets/app.example.yml",

@@ -181,3 +181,82 @@ fn sarif_validates_against_the_schema() {
     // A path with a space is a valid URI reference.
     assert!(show(&env.read("out.sarif")).contains("src/app%20config.py"));
 }
+
+/// `--history` reports a secret that was added and later removed, with the commit
+/// that introduced it; `--since` and `--staged` see only what is added.
+#[test]
+fn history_since_and_staged() {
+    let env = TestEnv::new();
+    env.git(&["init", "-q", "-b", "main"]).ok();
+    env.write("app.py", "import os\n\nTIMEOUT = 30\n");
+    env.git(&["add", "."]).ok();
+    env.git(&["commit", "-qm", "start"]).ok();
+    env.write(
+        "app.py",
+        "import os\n\nTIMEOUT = 30\nGITHUB_TOKEN = \"ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\"\n",
+    );
+    env.git(&["commit", "-qam", "add a token"]).ok();
+    let leak = env
+        .git(&["rev-parse", "HEAD"])
+        .ok()
+        .stdout_str()
+        .trim()
+        .to_string();
+    env.write(
+        "app.py",
+        "import os\n\nTIMEOUT = 30\nGITHUB_TOKEN = os.environ[\"GITHUB_TOKEN\"]\n",
+    );
+    env.git(&["commit", "-qam", "read it from the environment"])
+        .ok();
+    // The work tree is clean...
+    env.enseal(&["scan", "."]).ok();
+    // ...the history is not.
+    let run = env.enseal(&["scan", "--history", "--format", "json"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["path"], "app.py");
+    assert_eq!(findings[0]["line"], 4);
+    assert_eq!(findings[0]["commit"], leak.as_str());
+    let text = env.enseal(&["scan", "--history"]).stdout_str();
+    assert!(
+        text.contains(&format!("(commit {})", &leak[..12])),
+        "{text}"
+    );
+
+    // --since: only what the range adds.
+    env.write(
+        "deploy.sh",
+        "export STRIPE_KEY=\"sk_live_OQUiWzpAEdNT9iPTxjZ094Qf\"\n",
+    );
+    env.git(&["add", "."]).ok();
+    env.git(&["commit", "-qm", "deploy"]).ok();
+    let run = env.enseal(&["scan", "--since", "HEAD~1"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stdout_str().starts_with("deploy.sh:1:"),
+        "{}",
+        run.stdout_str()
+    );
+    assert!(!run.stdout_str().contains("app.py"));
+
+    // --staged: an old secret in a changed file is not the commit's doing.
+    env.write(
+        "notes.md",
+        "token: ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\n\nmore text\n",
+    );
+    env.git(&["add", "notes.md"]).ok();
+    env.git(&["commit", "-qm", "notes", "--no-verify"]).ok();
+    env.write(
+        "notes.md",
+        "token: ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\n\nmore text\nslack: xoxb-2847561930-4827361950284-q7Rt2ZkLm9XwP4vN8sJd3HcY\n",
+    );
+    env.git(&["add", "notes.md"]).ok();
+    let run = env.enseal(&["scan", "--staged", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["rule"], "slack-bot-token");
+    assert_eq!(findings[0]["line"], 4);
+}
