@@ -431,6 +431,18 @@ pub struct ScanArgs {
     /// commit that introduced each finding.
     #[arg(long, conflicts_with = "paths")]
     pub history: bool,
+    /// Accepted findings: a JSON report of an earlier run (`--format json -o FILE`);
+    /// findings with the same fingerprint are not reported [default: scan.baseline in
+    /// .enseal.toml].
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Scanner settings (rules, allowlists) [default: .enseal.toml, searched upwards].
+    #[arg(long, value_name = "FILE")]
+    pub scan_config: Option<PathBuf>,
+    /// Do not look for the values of the encrypted files in clear (by default, every
+    /// encrypted file a key at hand opens lends its values to the scan).
+    #[arg(long)]
+    pub no_known: bool,
 }
 
 /// `git` subcommands.

@@ -65,11 +65,12 @@ fn secrets(
     }
     let added = scan::history::staged_added(repo, files)?;
     let bytes: usize = todo.iter().map(|f| f.content.len()).sum();
-    let scanner = if bytes < 4 << 20 {
-        scan::Scanner::for_small_inputs(scan::rules::builtin())
-    } else {
-        scan::Scanner::new(scan::rules::builtin())
+    let settings = super::scan::load_settings(None, &repo.root)?;
+    let baseline = match &settings.baseline {
+        Some(p) => scan::settings::baseline(p).map_err(|e| Error::ScanFailed(e.to_string()))?,
+        None => Default::default(),
     };
+    let scanner = scan::Scanner::with_settings(settings, bytes < 4 << 20);
     let found = hook::par_map(&todo, |f| {
         let Some(lines) = added.get(&f.path) else {
             return Vec::new();
@@ -79,7 +80,7 @@ fn secrets(
             scan::walk::scan_text(&scanner, &f.path, &full, &f.content, None).unwrap_or_default();
         found
             .into_iter()
-            .filter(|s| lines.has(s.line))
+            .filter(|s| lines.has(s.line) && !baseline.contains(&s.fingerprint))
             .map(|s| hook::Finding {
                 path: s.path,
                 line: Some(s.line),

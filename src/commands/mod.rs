@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Updatekeys(args) => updatekeys::run(args, cli.config.as_deref(), &env),
         Command::Rotate(args) => rotate::run(args, cli.config.as_deref(), &env),
         Command::Groups(cmd) => groups::run(cmd, &env),
-        Command::Scan(args) => scan::run(&args, cli.config.as_deref()),
+        Command::Scan(args) => scan::run(&args, cli.config.as_deref(), &env),
         Command::Git(cmd) => git::run(cmd, cli.config.as_deref(), &env),
         Command::Hook(cmd) => hook::run(cmd, cli.config.as_deref()),
         Command::Filestatus(args) => filestatus::run(args),

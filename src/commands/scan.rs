@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use super::io::load_config;
 use crate::cli::ScanArgs;
 use crate::error::Error;
-use crate::scan::{self, report, rules, walk, Scanner};
+use crate::scan::{self, report, settings, walk, Scanner};
 
 /// Scans; findings are an error (exit 1) after the report is written.
-pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
+pub fn run(
+    args: &ScanArgs,
+    config_path: Option<&Path>,
+    env: &crate::keys::KeyEnv,
+) -> Result<(), Error> {
     let format = report::Format::parse(&args.format).ok_or_else(|| {
         Error::ScanFailed(format!(
             "unknown --format {:?}: use text, json or sarif",
@@ -21,7 +25,47 @@ pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
         .map_err(|e| Error::ScanFailed(e.to_string()))?
         .filter(|c| c.has_rules());
     let required = config.as_ref().map(|c| c.path_rules(&cwd));
-    let scanner = Scanner::new(rules::builtin());
+    let settings = load_settings(args.scan_config.as_deref(), &cwd)?;
+    let baseline_path = args.baseline.clone().or_else(|| settings.baseline.clone());
+    let baseline = match &baseline_path {
+        Some(p) => settings::baseline(p).map_err(|e| Error::ScanFailed(e.to_string()))?,
+        None => Default::default(),
+    };
+    // Standard input and git sources are commit-sized: a quicker automaton to build.
+    let small = args.staged
+        || args.since.is_some()
+        || (args.paths.len() == 1 && args.paths[0].as_os_str() == "-");
+    let mut scanner = Scanner::with_settings(settings, small);
+    if !args.no_known {
+        // The encrypted files of the tree being scanned (of the repository, for git
+        // sources): their values, as keyed hashes.
+        let roots: Vec<PathBuf> = if args.staged || args.since.is_some() || args.history {
+            crate::git::cli::Repo::discover(&cwd)
+                .map(|r| vec![r.root])
+                .unwrap_or_default()
+        } else if args.paths.iter().all(|p| p.as_os_str() == "-") {
+            // Standard input alone (or no path): the current directory's files.
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths
+                .iter()
+                .filter(|p| p.as_os_str() != "-" && p.exists())
+                .cloned()
+                .collect()
+        };
+        let opts = walk::Options {
+            max_size: args.max_file_size,
+            no_ignore: args.no_ignore,
+        };
+        let report = walk::known_values(&roots, &opts, env, &mut scanner.known);
+        if report.closed > 0 && format == report::Format::Text {
+            eprintln!(
+                "enseal: {} encrypted file{} could not be opened with the keys here: their values are not looked for",
+                report.closed,
+                if report.closed == 1 { "" } else { "s" }
+            );
+        }
+    }
     let opts = walk::Options {
         max_size: args.max_file_size,
         no_ignore: args.no_ignore,
@@ -37,7 +81,7 @@ pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
             scan::history::history(&scanner, &repo, args.max_file_size)
         }
         .map_err(|e| Error::ScanFailed(e.to_string()))?;
-        return finish(args, format, outcome);
+        return finish(args, format, outcome, &baseline);
     }
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut paths: Vec<PathBuf> = args
@@ -84,11 +128,27 @@ pub fn run(args: &ScanArgs, config_path: Option<&Path>) -> Result<(), Error> {
                 .push((args.stdin_name.clone(), "binary".into())),
         }
     }
-    finish(args, format, outcome)
+    finish(args, format, outcome, &baseline)
 }
 
 /// Writes the report; findings are an error (exit 1).
-fn finish(args: &ScanArgs, format: report::Format, outcome: walk::Outcome) -> Result<(), Error> {
+fn finish(
+    args: &ScanArgs,
+    format: report::Format,
+    mut outcome: walk::Outcome,
+    baseline: &std::collections::HashSet<String>,
+) -> Result<(), Error> {
+    let before = outcome.findings.len();
+    outcome
+        .findings
+        .retain(|f| !baseline.contains(&f.fingerprint));
+    let accepted = before - outcome.findings.len();
+    if accepted > 0 {
+        eprintln!(
+            "enseal: {accepted} finding{} accepted by the baseline",
+            if accepted == 1 { "" } else { "s" }
+        );
+    }
     let rendered = match format {
         report::Format::Text => report::text(&outcome.findings),
         report::Format::Json => {
@@ -126,5 +186,20 @@ fn finish(args: &ScanArgs, format: report::Format, outcome: walk::Outcome) -> Re
         Ok(())
     } else {
         Err(Error::Findings(outcome.findings.len()))
+    }
+}
+
+/// The scanner settings: `--scan-config`, else `.enseal.toml` from the current
+/// directory upwards, else none.
+pub(super) fn load_settings(
+    explicit: Option<&Path>,
+    cwd: &Path,
+) -> Result<settings::Settings, Error> {
+    let path = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| settings::find(cwd));
+    match path {
+        Some(p) => settings::load(&p).map_err(|e| Error::ScanFailed(e.to_string())),
+        None => Ok(settings::Settings::default()),
     }
 }

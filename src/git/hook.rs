@@ -305,13 +305,13 @@ fn broken(f: &Staged, line: Option<usize>, why: &str) -> Finding {
 
 /// A sops metadata block in any store's spelling (a cheap test, no parsing).
 pub fn looks_encrypted(content: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(content);
-    text.contains("ENC[AES256_GCM,")
-        && (text.contains("\nsops:")
-            || text.starts_with("sops:")
-            || text.contains("\"sops\"")
-            || text.contains("[sops]")
-            || text.contains("sops_mac="))
+    use memchr::memmem::find;
+    find(content, b"ENC[AES256_GCM,").is_some()
+        && (find(content, b"\nsops:").is_some()
+            || content.starts_with(b"sops:")
+            || find(content, b"\"sops\"").is_some()
+            || find(content, b"[sops]").is_some()
+            || find(content, b"sops_mac=").is_some())
 }
 
 fn check_encrypted(f: &Staged, loaded: &mut Loaded, findings: &mut Vec<Finding>) {

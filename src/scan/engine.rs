@@ -41,6 +41,12 @@ pub struct Scanner {
     by_keyword: Vec<Vec<usize>>,
     /// Rules without keywords: tried on every line.
     everywhere: Vec<usize>,
+    /// What the repository allows (`.enseal.toml`).
+    pub allow: super::settings::Allow,
+    /// Values of the repository's encrypted files (keyed hashes), found in any text.
+    pub known: super::known::Known,
+    /// The index of the rule that reports known values.
+    known_rule: usize,
 }
 
 /// Lines after the keyword's line a match may span (PEM blocks, escaped `\n`).
@@ -55,13 +61,23 @@ impl Scanner {
         Scanner::build(rules, AhoCorasickKind::DFA)
     }
 
-    /// Compiles `rules` for a few kilobytes (the files of one commit): a contiguous NFA
-    /// builds in a fraction of the DFA's time and is fast enough for that much text.
-    pub fn for_small_inputs(rules: Vec<Rule>) -> Scanner {
-        Scanner::build(rules, AhoCorasickKind::ContiguousNFA)
+    /// The built-in rules plus a repository's, with its allowlist. `small` input (the
+    /// files of one commit, standard input) gets a contiguous NFA, which builds in a
+    /// fraction of the DFA's time and is fast enough for a few kilobytes.
+    pub fn with_settings(settings: super::settings::Settings, small: bool) -> Scanner {
+        let mut rules = super::rules::builtin();
+        rules.extend(settings.rules);
+        let kind = if small {
+            AhoCorasickKind::ContiguousNFA
+        } else {
+            AhoCorasickKind::DFA
+        };
+        let mut scanner = Scanner::build(rules, kind);
+        scanner.allow = settings.allow;
+        scanner
     }
 
-    fn build(rules: Vec<Rule>, kind: AhoCorasickKind) -> Scanner {
+    fn build(mut rules: Vec<Rule>, kind: AhoCorasickKind) -> Scanner {
         let mut words: Vec<String> = Vec::new();
         let mut by_keyword: Vec<Vec<usize>> = Vec::new();
         let mut everywhere = Vec::new();
@@ -79,6 +95,14 @@ impl Scanner {
                 }
             }
         }
+        // Reported by the known-value matcher, not by a regex (listed after the
+        // keyword tables are made, so it never runs as a regex).
+        let known_rule = rules.len();
+        rules.push(Rule::reporting(
+            super::KNOWN_SECRET,
+            "a value of one of this repository's encrypted files, in clear",
+            super::Severity::Critical,
+        ));
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -90,6 +114,9 @@ impl Scanner {
             keywords,
             by_keyword,
             everywhere,
+            allow: super::settings::Allow::default(),
+            known: super::known::Known::default(),
+            known_rule,
         }
     }
 
@@ -161,7 +188,7 @@ impl Scanner {
                 }
                 let secret = caps.get(1).unwrap_or(whole);
                 let value = &window[secret.start()..secret.end()];
-                if !filter::accepts(rule, value, line) {
+                if !filter::accepts(rule, value, line) || self.allow.secret(value) {
                     continue;
                 }
                 let column = String::from_utf8_lossy(&line[..secret.start().min(line.len())])
@@ -176,6 +203,27 @@ impl Scanner {
                     end: line_start + secret.end(),
                 });
             }
+        }
+        for (start, end) in self.known.find(text) {
+            let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |i| i + 1);
+            let line = memchr::memchr_iter(b'\n', &text[..start]).count() + 1;
+            let column = String::from_utf8_lossy(&text[line_start..start])
+                .chars()
+                .count()
+                + 1;
+            let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+            if filter::line_allows(&text[line_start..line_end])
+                || self.allow.secret(&text[start..end])
+            {
+                continue;
+            }
+            hits.push(Hit {
+                rule: self.known_rule,
+                line,
+                column,
+                start,
+                end,
+            });
         }
         Ok(self.most_specific(hits))
     }

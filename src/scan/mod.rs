@@ -3,7 +3,9 @@
 //!
 //! - [`rules`]: the rule set (built-in `rules.toml`, more from the config).
 //! - [`engine`]: the matcher (keyword prefilter, then regexes on candidate lines).
+//! - [`known`]: the repository's own encrypted values, found in clear.
 //! - [`filter`]: placeholders, references, entropy, allow markers.
+//! - [`settings`]: a repository's rules, allowlists and baseline (`.enseal.toml`).
 //! - [`walk`]: which files to read (`.gitignore` respected, binaries and huge files
 //!   skipped with a note), in parallel.
 //! - [`history`]: staged changes, commit ranges and the whole history as sources.
@@ -15,8 +17,10 @@
 pub mod engine;
 pub mod filter;
 pub mod history;
+pub mod known;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod walk;
 
 use sha2::{Digest, Sha256};
@@ -49,6 +53,9 @@ pub struct Finding {
     /// The commit that introduced it (history scans).
     pub commit: Option<String>,
 }
+
+/// The id of findings of the known-secret detector.
+pub const KNOWN_SECRET: &str = "enseal-known-secret";
 
 /// The id of the finding for a plaintext file that a creation rule says to encrypt.
 pub const UNENCRYPTED_FILE: &str = "enseal-unencrypted-file";

@@ -22,6 +22,22 @@ pub enum Severity {
 }
 
 impl Rule {
+    /// A rule whose findings come from elsewhere than a regex (it has no keywords and
+    /// no pattern, so the matcher never runs it).
+    pub fn reporting(id: &str, description: &str, severity: Severity) -> Rule {
+        Rule {
+            id: id.to_string(),
+            description: description.to_string(),
+            pattern: String::new(),
+            compiled: std::sync::OnceLock::new(),
+            keywords: Vec::new(),
+            entropy: None,
+            severity,
+            confidence: Confidence::High,
+            value_checks: false,
+        }
+    }
+
     /// The compiled regex (`None` if the pattern does not compile: never for a rule
     /// that [`parse`] accepted).
     pub fn regex(&self) -> Option<&Regex> {

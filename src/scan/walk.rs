@@ -53,6 +53,9 @@ pub fn scan_text(
     text: &[u8],
     required: Option<&PathRules>,
 ) -> Result<Vec<Finding>, Skip> {
+    if scanner.allow.path(shown) {
+        return Ok(Vec::new());
+    }
     let hits = scanner.scan(text)?;
     let mut found: Vec<Finding> = hits
         .iter()
@@ -170,4 +173,112 @@ pub fn scan_paths(
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the known-secret pre-pass did.
+#[derive(Debug, Default)]
+pub struct KnownReport {
+    /// Encrypted files whose values were taken.
+    pub opened: usize,
+    /// Encrypted files no available key opens.
+    pub closed: usize,
+}
+
+/// Decrypts the encrypted files under `paths` with the keys at hand and adds their
+/// values to `known` (as keyed hashes). A file no key opens is counted, not an error.
+pub fn known_values(
+    paths: &[PathBuf],
+    opts: &Options,
+    env: &crate::keys::KeyEnv,
+    known: &mut super::known::Known,
+) -> KnownReport {
+    let mut report = KnownReport::default();
+    let Some((first, rest)) = paths.split_first() else {
+        return report;
+    };
+    let mut builder = ignore::WalkBuilder::new(first);
+    for p in rest {
+        builder.add(p);
+    }
+    builder
+        .hidden(false)
+        .git_ignore(!opts.no_ignore)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git");
+    // Read in parallel; only files that look encrypted are kept (few, small).
+    let found = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let found = &found;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            let path = entry.path();
+            let small = entry
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.len() <= (1 << 20));
+            if small && Format::from_path(path) != Format::Binary {
+                if let Some(bytes) = read_if_encrypted(path) {
+                    lock(found).push((path.to_path_buf(), bytes));
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let order = crate::keys::DEFAULT_DECRYPTION_ORDER.to_vec();
+    for (path, bytes) in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let format = Format::detect(&path, None, &bytes);
+        let Ok(mut loaded) = crate::file::load(&bytes, format) else {
+            continue;
+        };
+        let opened = crate::file::data_key(&loaded.metadata, &order, env)
+            .ok()
+            .and_then(|key| crate::file::decrypt_tree(&mut loaded, &key, true, None).ok());
+        if opened.is_none() {
+            report.closed += 1;
+            continue;
+        }
+        report.opened += 1;
+        for branch in &loaded.doc.branches {
+            add_values(branch, known);
+        }
+    }
+    report
+}
+
+/// The file's bytes if it looks encrypted. Every encrypted file holds an `ENC[...]`
+/// value near its start, so a file without one in its first 8 KiB is not read further.
+fn read_if_encrypted(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut bytes = vec![0u8; 8192];
+    let mut n = 0;
+    while n < bytes.len() {
+        match f.read(&mut bytes[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(_) => return None,
+        }
+    }
+    bytes.truncate(n);
+    memchr::memmem::find(&bytes, b"ENC[AES256_GCM,")?;
+    f.read_to_end(&mut bytes).ok()?;
+    crate::git::hook::looks_encrypted(&bytes).then_some(bytes)
+}
+
+fn add_values(map: &[crate::document::Entry], known: &mut super::known::Known) {
+    use crate::document::{Entry, Value};
+    fn value(v: &Value, known: &mut super::known::Known) {
+        match v {
+            Value::Map(m) => add_values(m, known),
+            Value::Seq(items) => items.iter().for_each(|i| value(i, known)),
+            Value::Scalar(s) => known.add(&s.plaintext()),
+            Value::Comment(_) | Value::Null => {}
+        }
+    }
+    for e in map {
+        if let Entry::Pair(_, v) = e {
+            value(v, known);
+        }
+    }
 }

@@ -260,3 +260,116 @@ fn history_since_and_staged() {
     assert_eq!(findings[0]["rule"], "slack-bot-token");
     assert_eq!(findings[0]["line"], 4);
 }
+
+/// `.enseal.toml`: a custom rule, allowlisted paths, regexes and stop words; a baseline
+/// accepts known findings by fingerprint, so moving their line does not bring them back.
+#[test]
+fn settings_and_baseline() {
+    let env = TestEnv::new();
+    env.write(
+        ".enseal.toml",
+        "[[scan.rule]]\nid = \"acme-token\"\ndescription = \"ACME internal token\"\nregex = '''\\b(acme_[a-z0-9]{24})\\b'''\nkeywords = [\"acme_\"]\nseverity = \"high\"\n\n[scan.allow]\npaths = ['^testdata/']\nstopwords = ['sandbox']\n",
+    );
+    env.write("app.cfg", "token = acme_q7rt2zklm9xwp4vn8sjd3hcy\n");
+    env.write(
+        "testdata/fixture.env",
+        "GITHUB_TOKEN=ghp_prOSuvHrA9OIPsIjZ0Mf7Btma9mqTiNiOE4d\n",
+    );
+    env.write(
+        "ci.env",
+        "SANDBOX_SECRET=Sandbox9Q7Rt2ZkLm9XwP4vN8sJd3HcY\n",
+    );
+    let run = env.enseal(&["scan", "--format", "json", "-o", "base.json"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&env.read("base.json")).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["acme-token"], "{report:#}");
+    // The baseline accepts it, also after it moved down a line.
+    env.write(
+        "app.cfg",
+        "# settings\ntoken = acme_q7rt2zklm9xwp4vn8sjd3hcy\n",
+    );
+    let run = env.enseal(&["scan", "--baseline", "base.json", "app.cfg"]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout_str(), run.stderr);
+    assert!(
+        run.stderr.contains("1 finding accepted by the baseline"),
+        "{}",
+        run.stderr
+    );
+    // A new secret is still reported.
+    env.write("more.cfg", "token = acme_z8xw4vn2q7rt5zklm9sjd3hc\n");
+    let run = env.enseal(&["scan", "--baseline", "base.json", "app.cfg", "more.cfg"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stdout_str()
+            .starts_with("more.cfg:1:9: high acme-token"),
+        "{}",
+        run.stdout_str()
+    );
+    // Bad settings are an error (exit 2) naming the file.
+    env.write(".enseal.toml", "[scan.allow]\npaths = ['(']\n");
+    let run = env.enseal(&["scan", "app.cfg"]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains(".enseal.toml"), "{}", run.stderr);
+}
+
+/// A value of an encrypted file found in clear elsewhere, whatever its shape (no rule
+/// knows this password); base64-encoded too. Without the key, no such finding, and a
+/// note says why.
+#[test]
+fn known_values_of_encrypted_files() {
+    let (mut env, r) = TestEnv::with_age_key();
+    env.write(
+        "secrets.yaml",
+        "db:\n  password: Winter-Harbor-1987\n  port: 5432\n",
+    );
+    env.enseal(&["encrypt", "--age", &r, "-i", "secrets.yaml"])
+        .ok();
+    env.write(
+        "tests/conftest.py",
+        "FIXTURE = {\"user\": \"app\", \"login\": \"Winter-Harbor-1987\"}\n",
+    );
+    env.write("k8s/secret.yaml", "data:\n  pw: V2ludGVyLUhhcmJvci0xOTg3\n");
+    let run = env.enseal(&["scan", "--format", "json"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("tests/conftest.py".into(), "enseal-known-secret".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("k8s/secret.yaml".into(), "enseal-known-secret".into())),
+        "{found:?}"
+    );
+    assert!(!show(&run.stdout).contains("Winter-Harbor"));
+    // --no-known, or no key: the password has no shape a rule knows.
+    let run = env.enseal(&["scan", "--no-known", "tests"]);
+    assert_eq!(run.status, 0, "{}", run.stdout_str());
+    env.set(
+        "SOPS_AGE_KEY_FILE",
+        env.dir.path().join("none.txt").display().to_string(),
+    );
+    let run = env.enseal(&["scan", "tests", "secrets.yaml"]);
+    assert_eq!(run.status, 0, "{}", run.stdout_str());
+    assert!(
+        run.stderr.contains("1 encrypted file could not be opened"),
+        "{}",
+        run.stderr
+    );
+}
