@@ -36,40 +36,26 @@ pub fn run(
         || args.since.is_some()
         || (args.paths.len() == 1 && args.paths[0].as_os_str() == "-");
     let mut scanner = Scanner::with_settings(settings, small);
-    if !args.no_known {
-        // The encrypted files of the tree being scanned (of the repository, for git
-        // sources): their values, as keyed hashes.
-        let roots: Vec<PathBuf> = if args.staged || args.since.is_some() || args.history {
-            crate::git::cli::Repo::discover(&cwd)
-                .map(|r| vec![r.root])
-                .unwrap_or_default()
-        } else if args.paths.iter().all(|p| p.as_os_str() == "-") {
-            // Standard input alone (or no path): the current directory's files.
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths
-                .iter()
-                .filter(|p| p.as_os_str() != "-" && p.exists())
-                .cloned()
-                .collect()
-        };
-        let opts = walk::Options {
-            max_size: args.max_file_size,
-            no_ignore: args.no_ignore,
-        };
-        let report = walk::known_values(&roots, &opts, env, &mut scanner.known);
-        if report.closed > 0 && format == report::Format::Text {
-            eprintln!(
-                "enseal: {} encrypted file{} could not be opened with the keys here: their values are not looked for",
-                report.closed,
-                if report.closed == 1 { "" } else { "s" }
-            );
-        }
-    }
     let opts = walk::Options {
         max_size: args.max_file_size,
         no_ignore: args.no_ignore,
     };
+    let git_source = args.staged || args.since.is_some() || args.history;
+    let note_closed = |closed: usize| {
+        if closed > 0 && format == report::Format::Text {
+            eprintln!(
+                "enseal: {closed} encrypted file{} could not be opened with the keys here: their values are not looked for",
+                if closed == 1 { "" } else { "s" }
+            );
+        }
+    };
+    if !args.no_known && git_source {
+        // The repository's encrypted files lend their values (keyed hashes) first.
+        let roots: Vec<PathBuf> = crate::git::cli::Repo::discover(&cwd)
+            .map(|r| vec![r.root])
+            .unwrap_or_default();
+        note_closed(walk::known_values(&roots, &opts, env, &mut scanner.known).closed);
+    }
     if args.staged || args.since.is_some() || args.history {
         let repo =
             crate::git::cli::Repo::discover(&cwd).map_err(|e| Error::ScanFailed(e.to_string()))?;
@@ -104,8 +90,22 @@ pub fn run(
     let mut outcome = if paths.is_empty() {
         walk::Outcome::default()
     } else {
-        walk::scan_paths(&scanner, &paths, &opts, required.as_ref(), &cwd)
+        walk::scan_paths(
+            &scanner,
+            &paths,
+            &opts,
+            required.as_ref(),
+            &cwd,
+            !args.no_known,
+        )
     };
+    if !args.no_known {
+        // The encrypted files this walk read lend their values; then the plaintext
+        // files are searched for them.
+        let encrypted = std::mem::take(&mut outcome.encrypted);
+        note_closed(walk::open_known(encrypted, env, &mut scanner.known).closed);
+        walk::known_pass(&scanner, &mut outcome);
+    }
     if stdin {
         let mut text = Vec::new();
         std::io::stdin()

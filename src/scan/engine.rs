@@ -204,6 +204,13 @@ impl Scanner {
                 });
             }
         }
+        hits.extend(self.scan_known(text));
+        Ok(self.most_specific(hits))
+    }
+
+    /// The places `text` holds a value of [`Scanner::known`].
+    pub fn scan_known(&self, text: &[u8]) -> Vec<Hit> {
+        let mut hits = Vec::new();
         for (start, end) in self.known.find(text) {
             let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |i| i + 1);
             let line = memchr::memchr_iter(b'\n', &text[..start]).count() + 1;
@@ -225,7 +232,7 @@ impl Scanner {
                 end,
             });
         }
-        Ok(self.most_specific(hits))
+        hits
     }
 
     /// Of hits whose secrets overlap, the one of the most confident rule (then the

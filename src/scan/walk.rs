@@ -42,6 +42,11 @@ pub struct Outcome {
     pub files: usize,
     /// Bytes read.
     pub bytes: u64,
+    /// Files that look encrypted, with their bytes (kept when asked, for the
+    /// known-secret detector).
+    pub encrypted: Vec<(PathBuf, Vec<u8>)>,
+    /// The plaintext files read, as shown and as found (for a second, known-value pass).
+    pub plain: Vec<(String, PathBuf)>,
 }
 
 /// Scans one file's bytes: the rules' findings, plus one for a plaintext file that a
@@ -93,6 +98,7 @@ pub fn scan_paths(
     opts: &Options,
     required: Option<&PathRules>,
     cwd: &Path,
+    keep_for_known: bool,
 ) -> Outcome {
     let out = Mutex::new(Outcome::default());
     let Some((first, rest)) = paths.split_first() else {
@@ -153,10 +159,16 @@ pub fn scan_paths(
             let full = cwd.join(path);
             match scan_text(scanner, &shown, &full, &text, required) {
                 Ok(found) => {
+                    let encrypted = keep_for_known && crate::git::hook::looks_encrypted(&text);
                     let mut o = lock(out);
                     o.files += 1;
                     o.bytes += text.len() as u64;
                     o.findings.extend(found);
+                    if encrypted {
+                        o.encrypted.push((path.to_path_buf(), text));
+                    } else if keep_for_known {
+                        o.plain.push((shown, path.to_path_buf()));
+                    }
                 }
                 Err(Skip::Binary) => skip("binary".into()),
             }
@@ -184,17 +196,16 @@ pub struct KnownReport {
     pub closed: usize,
 }
 
-/// Decrypts the encrypted files under `paths` with the keys at hand and adds their
-/// values to `known` (as keyed hashes). A file no key opens is counted, not an error.
+/// Finds the encrypted files under `paths` and adds the values of those a key at hand
+/// opens to `known` (see [`open_known`]).
 pub fn known_values(
     paths: &[PathBuf],
     opts: &Options,
     env: &crate::keys::KeyEnv,
     known: &mut super::known::Known,
 ) -> KnownReport {
-    let mut report = KnownReport::default();
     let Some((first, rest)) = paths.split_first() else {
-        return report;
+        return KnownReport::default();
     };
     let mut builder = ignore::WalkBuilder::new(first);
     for p in rest {
@@ -225,8 +236,23 @@ pub fn known_values(
             ignore::WalkState::Continue
         })
     });
+    open_known(
+        found.into_inner().unwrap_or_else(|e| e.into_inner()),
+        env,
+        known,
+    )
+}
+
+/// Decrypts files that look encrypted with the keys at hand and adds their values to
+/// `known` (as keyed hashes). A file no key opens is counted, not an error.
+pub fn open_known(
+    files: Vec<(PathBuf, Vec<u8>)>,
+    env: &crate::keys::KeyEnv,
+    known: &mut super::known::Known,
+) -> KnownReport {
+    let mut report = KnownReport::default();
     let order = crate::keys::DEFAULT_DECRYPTION_ORDER.to_vec();
-    for (path, bytes) in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    for (path, bytes) in files {
         let format = Format::detect(&path, None, &bytes);
         let Ok(mut loaded) = crate::file::load(&bytes, format) else {
             continue;
@@ -281,4 +307,27 @@ fn add_values(map: &[crate::document::Entry], known: &mut super::known::Known) {
             value(v, known);
         }
     }
+}
+
+/// The second pass of a path scan: once the encrypted files read by the first one have
+/// lent their values, the plaintext files are searched for them (read again: only
+/// when some value is known, so a tree no key opens costs nothing more).
+pub fn known_pass(scanner: &Scanner, outcome: &mut Outcome) {
+    if scanner.known.is_empty() {
+        return;
+    }
+    let plain = std::mem::take(&mut outcome.plain);
+    let found: Vec<Vec<Finding>> =
+        crate::git::hook::par_map(&plain, |(shown, path)| match std::fs::read(path) {
+            Ok(text) => scanner
+                .scan_known(&text)
+                .iter()
+                .map(|h| finding(scanner, shown, &text, h))
+                .collect(),
+            Err(_) => Vec::new(),
+        });
+    outcome.findings.extend(found.into_iter().flatten());
+    outcome
+        .findings
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
 }
