@@ -159,7 +159,10 @@ pub fn scan_paths(
             let full = cwd.join(path);
             match scan_text(scanner, &shown, &full, &text, required) {
                 Ok(found) => {
-                    let encrypted = keep_for_known && crate::git::hook::looks_encrypted(&text);
+                    // Only the stores' formats hold values worth knowing.
+                    let encrypted = keep_for_known
+                        && Format::from_path(path) != Format::Binary
+                        && crate::git::hook::looks_encrypted(&text);
                     let mut o = lock(out);
                     o.files += 1;
                     o.bytes += text.len() as u64;
