@@ -115,30 +115,24 @@ fn edit_existing(
         }
         sealer.seal(parsed, Some(&stash)).map(Some)
     })?;
-    let Some(encrypted) = edited else {
-        session.close();
-        return Err(Error::Unchanged {
-            path: shown,
-            what: "no change: the file is left as it was",
-        });
-    };
-    warn(&shown, &encrypted);
-    let written = session.write(|| {
-        // The lock keeps enseal out, not other programs (a `git checkout`, a sync tool):
-        // never overwrite what one of them wrote meanwhile.
-        let now = std::fs::read(&args.file).ok();
-        if now.as_deref() != Some(&original[..]) {
-            return Err(keep_aside(&args.file, &encrypted.output));
-        }
-        crate::fs::write_atomic(&args.file, &encrypted.output, 0o600).map_err(|source| {
-            Error::Write {
-                path: shown.clone(),
-                source,
+    session.finish(
+        edited,
+        "no change: the file is left as it was",
+        |encrypted| {
+            // The lock keeps enseal out, not other programs (a `git checkout`, a sync tool):
+            // never overwrite what one of them wrote meanwhile.
+            let now = std::fs::read(&args.file).ok();
+            if now.as_deref() != Some(&original[..]) {
+                return Err(keep_aside(&args.file, &encrypted.output));
             }
-        })
-    });
-    session.close();
-    written
+            crate::fs::write_atomic(&args.file, &encrypted.output, 0o600).map_err(|source| {
+                Error::Write {
+                    path: shown.clone(),
+                    source,
+                }
+            })
+        },
+    )
 }
 
 /// Creates a new file from a template, encrypted for its creation rule's keys.
@@ -183,28 +177,22 @@ fn create(
             .seal(file::parse_plain(format, text)?, None)
             .map(Some)
     })?;
-    let Some(encrypted) = edited else {
-        session.close();
-        return Err(Error::Unchanged {
-            path: shown,
-            what: "the template was not changed: nothing is created",
-        });
-    };
-    warn(&shown, &encrypted);
-    let written = session.write(|| {
-        crate::fs::write_atomic_new(&args.file, &encrypted.output, 0o600).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                keep_aside(&args.file, &encrypted.output)
-            } else {
-                Error::Write {
-                    path: shown.clone(),
-                    source,
+    session.finish(
+        edited,
+        "the template was not changed: nothing is created",
+        |encrypted| {
+            crate::fs::write_atomic_new(&args.file, &encrypted.output, 0o600).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    keep_aside(&args.file, &encrypted.output)
+                } else {
+                    Error::Write {
+                        path: shown.clone(),
+                        source,
+                    }
                 }
-            }
-        })
-    });
-    session.close();
-    written
+            })
+        },
+    )
 }
 
 fn warn(shown: &str, encrypted: &Encrypted) {
@@ -343,9 +331,24 @@ impl Session {
         }
     }
 
-    /// Replaces the encrypted file; no signal stops enseal halfway through.
-    fn write(&self, write: impl FnOnce() -> Result<(), Error>) -> Result<(), Error> {
-        self.watch.critical(write)
+    /// Ends the session: a text that changed nothing is [`Error::Unchanged`] (`what`
+    /// says what that means for the file); otherwise `write` replaces the file, which
+    /// no signal interrupts halfway. The plaintext copy goes either way.
+    fn finish(
+        self,
+        edited: Option<Encrypted>,
+        what: &'static str,
+        write: impl FnOnce(&Encrypted) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let Some(encrypted) = edited else {
+            let path = self.shown.clone();
+            self.close();
+            return Err(Error::Unchanged { path, what });
+        };
+        warn(&self.shown, &encrypted);
+        let written = self.watch.critical(|| write(&encrypted));
+        self.close();
+        written
     }
 
     /// Overwrites and removes the plaintext copy, warning if that fails.

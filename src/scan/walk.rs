@@ -91,19 +91,10 @@ pub fn scan_text(
     Ok(found)
 }
 
-/// Scans files and directories.
-pub fn scan_paths(
-    scanner: &Scanner,
-    paths: &[PathBuf],
-    opts: &Options,
-    required: Option<&PathRules>,
-    cwd: &Path,
-    keep_for_known: bool,
-) -> Outcome {
-    let out = Mutex::new(Outcome::default());
-    let Some((first, rest)) = paths.split_first() else {
-        return Outcome::default();
-    };
+/// The walk over `paths`: git's ignore files respected (unless `no_ignore`), hidden
+/// files included, `.git` skipped. `None` for no paths.
+fn walker(paths: &[PathBuf], opts: &Options) -> Option<ignore::WalkBuilder> {
+    let (first, rest) = paths.split_first()?;
     let mut builder = ignore::WalkBuilder::new(first);
     for p in rest {
         builder.add(p);
@@ -117,6 +108,22 @@ pub fn scan_paths(
         .parents(!opts.no_ignore)
         .require_git(false)
         .filter_entry(|e| e.file_name() != ".git");
+    Some(builder)
+}
+
+/// Scans files and directories.
+pub fn scan_paths(
+    scanner: &Scanner,
+    paths: &[PathBuf],
+    opts: &Options,
+    required: Option<&PathRules>,
+    cwd: &Path,
+    keep_for_known: bool,
+) -> Outcome {
+    let out = Mutex::new(Outcome::default());
+    let Some(builder) = walker(paths, opts) else {
+        return Outcome::default();
+    };
     builder.build_parallel().run(|| {
         let out = &out;
         Box::new(move |entry| {
@@ -207,18 +214,9 @@ pub fn known_values(
     env: &crate::keys::KeyEnv,
     known: &mut super::known::Known,
 ) -> KnownReport {
-    let Some((first, rest)) = paths.split_first() else {
+    let Some(builder) = walker(paths, opts) else {
         return KnownReport::default();
     };
-    let mut builder = ignore::WalkBuilder::new(first);
-    for p in rest {
-        builder.add(p);
-    }
-    builder
-        .hidden(false)
-        .git_ignore(!opts.no_ignore)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git");
     // Read in parallel; only files that look encrypted are kept (few, small).
     let found = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
