@@ -107,6 +107,14 @@ impl Editing {
             .unwrap()
     }
 
+    /// `db.password` of app.yaml, decrypted.
+    fn password(&self) -> Vec<u8> {
+        self.env
+            .enseal(&["decrypt", "--extract", r#"["db"]["password"]"#, "app.yaml"])
+            .ok()
+            .stdout
+    }
+
     fn encrypt(&self, name: &str, plain: &str) {
         self.env.write(name, plain);
         self.env
@@ -350,11 +358,7 @@ fn invalid_text_is_reopened_or_abandoned() {
     assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
     assert_eq!(t.seen().len(), 2);
     assert_eq!(t.seen()[0], t.seen()[1], "the same copy is reopened");
-    let out = t
-        .env
-        .enseal(&["decrypt", "--extract", r#"["db"]["password"]"#, "app.yaml"])
-        .ok();
-    assert_eq!(out.stdout, b"fixed-pa55");
+    assert_eq!(t.password(), b"fixed-pa55");
     assert_eq!(numstat(&t.env), "3\t3\tapp.yaml\n");
 
     // No, or no answer at all: the edit is abandoned and the file left as it was.
@@ -446,11 +450,7 @@ fn signals_while_the_editor_is_open() {
     std::fs::write(&go, "").unwrap();
     let out = finish(child);
     assert!(out.status.success(), "{}", show(&out.stderr));
-    let out = t
-        .env
-        .enseal(&["decrypt", "--extract", r#"["db"]["password"]"#, "app.yaml"])
-        .ok();
-    assert_eq!(out.stdout, b"n3w-pa55");
+    assert_eq!(t.password(), b"n3w-pa55");
     t.assert_no_plaintext_left();
 }
 
@@ -524,11 +524,7 @@ fn a_second_edit_of_the_same_file_is_refused() {
     std::fs::write(&go, "").unwrap();
     let out = finish(first);
     assert!(out.status.success(), "{}", show(&out.stderr));
-    let out = t
-        .env
-        .enseal(&["decrypt", "--extract", r#"["db"]["password"]"#, "app.yaml"])
-        .ok();
-    assert_eq!(out.stdout, b"n3w-pa55");
+    assert_eq!(t.password(), b"n3w-pa55");
     t.assert_no_plaintext_left();
 }
 
