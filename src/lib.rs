@@ -14,6 +14,7 @@
 //! - [`edit`]: changing an encrypted file: `edit` in the user's editor, `set`, `unset`.
 //! - [`git`]: the diff and merge drivers, the pre-commit checks, `enseal git setup`.
 //! - [`scan`]: the secret scanner (rules, matcher, reports).
+//! - [`inject`]: secrets into other programs: templates, environment variables, files.
 //! - [`rotate`]: a new data key (`rotate`) or new recipients (`updatekeys`).
 //! - [`fs`]: atomic writes.
 //! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
@@ -31,6 +32,7 @@ pub mod format;
 pub mod fs;
 pub mod git;
 pub mod groups;
+pub mod inject;
 pub mod keys;
 pub mod metadata;
 pub mod rotate;
