@@ -8,6 +8,11 @@ use std::path::Path;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+mod inject;
+pub use inject::{
+    ExecEnvArgs, ExecFileArgs, NamingArgs, RenderArgs, RenderOutputArgs, WatchArgs,
+};
+
 /// Per-value encrypted secrets files, compatible with sops.
 #[derive(Debug, Parser)]
 #[command(
@@ -111,6 +116,28 @@ pub enum Command {
     /// Checks run from git hooks (`enseal hook pre-commit`).
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Fill templates with secrets ({{ .db.password }}) and write them atomically.
+    #[command(
+        after_help = "Examples:\n  enseal render -s secrets.enc.yaml app.conf.tmpl -o app.conf --mode 0400\n  enseal render --out-dir /run/app config/*.tmpl\n  echo 'token={{ secret \"ci.enc.yaml\" \"github.token\" }}' | enseal render -\n\nThe template language is in docs/inject.md."
+    )]
+    Render(RenderArgs),
+    /// Run a command with a file's values as environment variables (nothing printed).
+    #[command(
+        name = "exec-env",
+        after_help = "Examples:\n  enseal exec-env secrets.enc.yaml -- ./migrate --up    # db.password → $DB_PASSWORD\n  enseal exec-env --env-prefix APP_ app.enc.env -- node server.js\n  enseal exec-env secrets.enc.yaml 'echo $DB_USER'      # one string: run by sh -c"
+    )]
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with a path to a file's decrypted content (a FIFO, removed after).
+    #[command(
+        name = "exec-file",
+        after_help = "Examples:\n  enseal exec-file kubeconfig.enc.yaml -- kubectl --kubeconfig {} get pods\n  enseal exec-file --no-fifo --output-type json app.enc.yaml -- ./app --config {}"
+    )]
+    ExecFile(ExecFileArgs),
+    /// Keep rendered templates (and a command's secrets) current as files change.
+    #[command(
+        after_help = "Examples:\n  enseal watch -s secrets.enc.yaml nginx.conf.tmpl -o /run/nginx.conf -- nginx -g 'daemon off;'\n  enseal watch --env app.enc.env --restart -- ./server\n\nAfter a change that alters the output, the command gets SIGHUP (--signal) or is\nrestarted (--restart). Rendered files are replaced atomically."
+    )]
+    Watch(WatchArgs),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
@@ -243,6 +270,19 @@ pub struct DecryptArgs {
     /// Walk directories (with --check).
     #[arg(short = 'r', long, requires = "check")]
     pub recursive: bool,
+    /// Print the values as variables: dotenv, export (shell), json (a flat object of
+    /// the names exec-env sets) or k8s-secret (a Kubernetes Secret manifest).
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["extract", "check", "output_type"])]
+    pub format: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub naming: NamingArgs,
+    /// metadata.name of the Secret (k8s-secret; default: the file name, made valid).
+    #[arg(long, value_name = "NAME")]
+    pub secret_name: Option<String>,
+    /// metadata.namespace of the Secret (k8s-secret).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
 }
 
 /// `edit` options.

@@ -141,6 +141,34 @@ pub enum Error {
     /// `scan` found secrets (exit 1; the report is above).
     #[error("{0} secret{s} found", s = if *.0 == 1 { "" } else { "s" })]
     Findings(usize),
+    /// A template could not be parsed or rendered.
+    #[error(transparent)]
+    Template(#[from] crate::inject::template::TemplateError),
+    /// The templates' outputs cannot be told apart.
+    #[error(transparent)]
+    Plan(#[from] crate::inject::render::PlanError),
+    /// A file's values cannot become variables.
+    #[error("{path}: {source}")]
+    Env {
+        /// The file.
+        path: String,
+        /// Why.
+        source: crate::inject::env::EnvError,
+    },
+    /// The command could not be started.
+    #[error("cannot run {program:?}: {source}")]
+    Exec {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The command enseal ran exited with this code (passed on; nothing printed).
+    #[error("the command exited with status {0}")]
+    ChildExit(i32),
+    /// `watch` could not watch the files.
+    #[error("watch: {0}")]
+    Watch(String),
     /// An age recipient given on the command line is not valid.
     #[error("invalid recipient {recipient:?}: {reason}")]
     Recipient {
@@ -236,7 +264,18 @@ impl Error {
             | Error::Untidy(_)
             | Error::Findings(_) => 1,
             Error::ScanFailed(_) => 2,
+            Error::Template(_) | Error::Plan(_) | Error::Env { .. } | Error::Watch(_) => 1,
+            // As shells report them.
+            Error::Exec { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 127,
+            Error::Exec { .. } => 126,
+            Error::ChildExit(code) => *code,
         }
+    }
+
+    /// Whether main should print the error (a child's exit status is the child's
+    /// business: it has printed what it had to say).
+    pub fn is_silent(&self) -> bool {
+        matches!(self, Error::ChildExit(_))
     }
 
     /// A line of advice printed under the error, when there is something to do.

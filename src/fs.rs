@@ -43,6 +43,13 @@ pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> io::Result<(
     write_via_temp(path, contents, new_mode, true)
 }
 
+/// Replaces `path` with `contents` atomically with exactly `mode` (whatever the old
+/// file had). The temp file is created with that mode before any byte is written,
+/// so the contents never exist under a wider one.
+pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    write_via_temp_mode(path, contents, Some(mode), mode, true)
+}
+
 /// Creates `path` atomically with `contents` and `mode`, failing with `AlreadyExists`
 /// if something is there (never overwrites).
 pub fn write_atomic_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
@@ -50,16 +57,28 @@ pub fn write_atomic_new(path: &Path, contents: &[u8], mode: u32) -> io::Result<(
 }
 
 fn write_via_temp(path: &Path, contents: &[u8], new_mode: u32, replace: bool) -> io::Result<()> {
+    write_via_temp_mode(path, contents, None, new_mode, replace)
+}
+
+fn write_via_temp_mode(
+    path: &Path,
+    contents: &[u8],
+    forced: Option<u32>,
+    new_mode: u32,
+    replace: bool,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let existing = fs::metadata(path).ok();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".enseal-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    set_mode(tmp.as_file(), existing.as_ref(), new_mode)?;
+    let mode = match forced {
+        Some(m) => m,
+        None => final_mode(fs::metadata(path).ok().as_ref(), new_mode),
+    };
+    // Created with the final mode (the umask can only narrow it), then set exactly,
+    // before anything is written.
+    let mut tmp = temp_builder(mode).tempfile_in(dir)?;
+    set_mode(tmp.as_file(), mode)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     if replace {
@@ -72,19 +91,40 @@ fn write_via_temp(path: &Path, contents: &[u8], new_mode: u32, replace: bool) ->
 }
 
 #[cfg(unix)]
-fn set_mode(file: &fs::File, existing: Option<&fs::Metadata>, new_mode: u32) -> io::Result<()> {
+fn final_mode(existing: Option<&fs::Metadata>, new_mode: u32) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    let mode = existing
+    existing
         .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(new_mode);
+        .unwrap_or(new_mode)
+}
+
+#[cfg(not(unix))]
+fn final_mode(_existing: Option<&fs::Metadata>, new_mode: u32) -> u32 {
+    new_mode
+}
+
+fn temp_builder(mode: u32) -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".enseal-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Owner read/write at most while it is written; never wider than the final.
+        b.permissions(fs::Permissions::from_mode(mode & 0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    b
+}
+
+#[cfg(unix)]
+fn set_mode(file: &fs::File, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_mode(file: &fs::File, existing: Option<&fs::Metadata>, _new_mode: u32) -> io::Result<()> {
-    if let Some(m) = existing {
-        file.set_permissions(m.permissions())?;
-    }
+fn set_mode(_file: &fs::File, _mode: u32) -> io::Result<()> {
     Ok(())
 }
 

@@ -72,11 +72,77 @@ fn check(args: &DecryptArgs, env: &KeyEnv, order: Vec<crate::keys::KeyKind>) -> 
     Ok(())
 }
 
+/// `--format`: the values as variables for another tool.
+fn as_variables(args: &DecryptArgs, format: &str, env: &KeyEnv) -> Result<(), Error> {
+    use crate::inject::env::Charset;
+    use crate::inject::output::{self, OutputFormat, SecretMeta};
+    let format = OutputFormat::from_name(format).ok_or_else(|| {
+        Error::Usage(format!(
+            "--format {format:?}: use dotenv, export, json or k8s-secret (--output-type for yaml, json, dotenv, ini)"
+        ))
+    })?;
+    if args.input.in_place {
+        return Err(Error::Usage("--format cannot replace the encrypted file (-i); use --output".into()));
+    }
+    let order = decryption_order(args.decryption_order.as_deref(), env)?;
+    let input = read_input(&args.input)?;
+    let root = crate::inject::secrets::open_bytes(&input.bytes, input.input_format, &order, env)
+        .map_err(|source| Error::File {
+            path: input.display(),
+            source,
+        })?;
+    let k8s = format == OutputFormat::K8sSecret;
+    let mut naming = super::exec::naming(
+        &args.naming,
+        if k8s { Charset::Kubernetes } else { Charset::Env },
+    );
+    // Secret keys are usually the files' own keys: their case is kept.
+    naming.keep_case |= k8s;
+    let vars = crate::inject::env::variables(&root, &naming).map_err(|source| Error::Env {
+        path: input.display(),
+        source,
+    })?;
+    let meta = SecretMeta {
+        name: args
+            .secret_name
+            .clone()
+            .unwrap_or_else(|| secret_name(&input.display())),
+        namespace: args.namespace.clone(),
+    };
+    let bytes = output::write(&vars, format, &meta).map_err(|source| Error::Env {
+        path: input.display(),
+        source,
+    })?;
+    write_output(&args.input, &input, &bytes)
+}
+
+/// A Kubernetes object name from a file name: `prod-db.enc.yaml` → `prod-db`.
+fn secret_name(file: &str) -> String {
+    let base = Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = base.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        "secrets".into()
+    } else {
+        name.chars().take(253).collect()
+    }
+}
+
 /// Decrypts the input and writes the plaintext.
 pub fn run(args: DecryptArgs, config_path: Option<&Path>, env: &KeyEnv) -> Result<(), Error> {
     if args.check {
         let order = decryption_order(args.decryption_order.as_deref(), env)?;
         return check(&args, env, order);
+    }
+    if let Some(format) = &args.format {
+        return as_variables(&args, format, env);
     }
     let extract = args.extract.as_deref().map(parse_index_path).transpose()?;
     let order = decryption_order(args.decryption_order.as_deref(), env)?;

@@ -4,6 +4,7 @@
 mod decrypt;
 mod edit;
 mod encrypt;
+mod exec;
 mod filestatus;
 mod git;
 mod git_setup;
@@ -11,11 +12,13 @@ mod groups;
 mod hook;
 mod io;
 mod keygen;
+mod render;
 mod rotate;
 mod scan;
 mod set;
 mod updatekeys;
 mod walk;
+mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;
@@ -38,5 +41,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Git(cmd) => git::run(cmd, cli.config.as_deref(), &env),
         Command::Hook(cmd) => hook::run(cmd, cli.config.as_deref()),
         Command::Filestatus(args) => filestatus::run(args),
+        Command::Render(args) => render::run(args, &env),
+        Command::ExecEnv(args) => exec::run_env(args, &env),
+        Command::ExecFile(args) => exec::run_file(args, &env),
+        Command::Watch(args) => watch::run(args, &env),
     }
 }

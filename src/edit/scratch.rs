@@ -100,6 +100,14 @@ pub struct Scratch {
 impl Scratch {
     /// Makes a private directory in `base` and writes `contents` to `name` in it (0600).
     pub fn create(base: &Path, name: &str, contents: &[u8]) -> io::Result<Scratch> {
+        let mut scratch = Scratch::empty(base, name)?;
+        write_private(&scratch.file, contents).inspect_err(|_| scratch.shred_quietly())?;
+        Ok(scratch)
+    }
+
+    /// Makes a private directory in `base`; [`Scratch::file`] names `name` in it,
+    /// which the caller creates (a FIFO, say).
+    pub fn empty(base: &Path, name: &str) -> io::Result<Scratch> {
         let tag: String = {
             use rand::Rng;
             let n: u64 = rand::thread_rng().gen();
@@ -121,14 +129,12 @@ impl Scratch {
             let _ = fs::remove_dir(&staging);
             return Err(e);
         }
-        let mut scratch = Scratch {
+        Ok(Scratch {
             file: dir.join(name),
             dir,
             _lock: lock,
             closed: false,
-        };
-        write_private(&scratch.file, contents).inspect_err(|_| scratch.shred_quietly())?;
-        Ok(scratch)
+        })
     }
 
     /// The plaintext file.

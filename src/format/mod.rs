@@ -89,6 +89,18 @@ impl Format {
         }
     }
 
+    /// The usual file extension (without the dot).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Dotenv => "env",
+            Format::Ini => "ini",
+            Format::Toml => "toml",
+            Format::Binary => "bin",
+        }
+    }
+
     /// The lower-case name used in messages and flags.
     pub fn name(self) -> &'static str {
         match self {
