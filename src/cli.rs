@@ -9,9 +9,7 @@ use std::path::Path;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod inject;
-pub use inject::{
-    ExecEnvArgs, ExecFileArgs, NamingArgs, RenderArgs, RenderOutputArgs, WatchArgs,
-};
+pub use inject::{ExecEnvArgs, ExecFileArgs, NamingArgs, RenderArgs, RenderOutputArgs, WatchArgs};
 
 /// Per-value encrypted secrets files, compatible with sops.
 #[derive(Debug, Parser)]

@@ -17,6 +17,8 @@ mod edit;
 mod fixtures;
 #[path = "cli/git.rs"]
 mod git;
+#[path = "cli/inject.rs"]
+mod inject;
 #[path = "cli/interop.rs"]
 mod interop;
 #[path = "cli/kms.rs"]

@@ -67,7 +67,12 @@ pub struct ExecEnvArgs {
     pub file: PathBuf,
     /// The command and its arguments (one argument with spaces runs in `sh -c`, as
     /// with sops).
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<String>,
     #[allow(missing_docs)]
     #[command(flatten)]
@@ -93,7 +98,12 @@ pub struct ExecFileArgs {
     pub file: PathBuf,
     /// The command; `{}` in any argument becomes the path of the decrypted content
     /// (appended as the last argument when no argument has it).
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<String>,
     /// Write a 0600 file instead of a FIFO (for programs that read it more than once).
     #[arg(long)]

@@ -82,7 +82,9 @@ fn as_variables(args: &DecryptArgs, format: &str, env: &KeyEnv) -> Result<(), Er
         ))
     })?;
     if args.input.in_place {
-        return Err(Error::Usage("--format cannot replace the encrypted file (-i); use --output".into()));
+        return Err(Error::Usage(
+            "--format cannot replace the encrypted file (-i); use --output".into(),
+        ));
     }
     let order = decryption_order(args.decryption_order.as_deref(), env)?;
     let input = read_input(&args.input)?;
@@ -94,7 +96,11 @@ fn as_variables(args: &DecryptArgs, format: &str, env: &KeyEnv) -> Result<(), Er
     let k8s = format == OutputFormat::K8sSecret;
     let mut naming = super::exec::naming(
         &args.naming,
-        if k8s { Charset::Kubernetes } else { Charset::Env },
+        if k8s {
+            Charset::Kubernetes
+        } else {
+            Charset::Env
+        },
     );
     // Secret keys are usually the files' own keys: their case is kept.
     naming.keep_case |= k8s;
@@ -122,7 +128,11 @@ fn secret_name(file: &str) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = base.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let stem = base
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let name: String = stem
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

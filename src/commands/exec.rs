@@ -71,14 +71,18 @@ fn supervise(mut command: Command, argv: &[String]) -> Result<i32, Error> {
         program: program(argv),
         source,
     })?;
-    let mut running = supervisor.spawn(&mut command).map_err(|source| Error::Exec {
-        program: program(argv),
-        source,
-    })?;
-    let status = supervisor.wait(&mut running).map_err(|source| Error::Exec {
-        program: program(argv),
-        source,
-    })?;
+    let mut running = supervisor
+        .spawn(&mut command)
+        .map_err(|source| Error::Exec {
+            program: program(argv),
+            source,
+        })?;
+    let status = supervisor
+        .wait(&mut running)
+        .map_err(|source| Error::Exec {
+            program: program(argv),
+            source,
+        })?;
     Ok(child::exit_code(status))
 }
 
@@ -120,10 +124,11 @@ pub fn run_env(args: ExecEnvArgs, env: &KeyEnv) -> Result<(), Error> {
 pub fn run_file(args: ExecFileArgs, env: &KeyEnv) -> Result<(), Error> {
     let order = decryption_order(args.decryption_order.as_deref(), env)?;
     let shown = args.file.display().to_string();
-    let bytes = zeroize::Zeroizing::new(std::fs::read(&args.file).map_err(|source| Error::Read {
-        path: shown.clone(),
-        source,
-    })?);
+    let bytes =
+        zeroize::Zeroizing::new(std::fs::read(&args.file).map_err(|source| Error::Read {
+            path: shown.clone(),
+            source,
+        })?);
     let input_format = Format::detect(&args.file, args.input_type.as_deref(), &bytes);
     let output_format = args
         .output_type
@@ -142,7 +147,10 @@ pub fn run_file(args: ExecFileArgs, env: &KeyEnv) -> Result<(), Error> {
         path: shown.clone(),
         source,
     })?;
-    let name = args.filename.clone().unwrap_or_else(|| handoff_name(&args.file, output_format, input_format));
+    let name = args
+        .filename
+        .clone()
+        .unwrap_or_else(|| handoff_name(&args.file, output_format, input_format));
     let handoff = if args.no_fifo {
         Handoff::file(&name, &plain.output)
     } else {
@@ -153,7 +161,11 @@ pub fn run_file(args: ExecFileArgs, env: &KeyEnv) -> Result<(), Error> {
         source,
     })?;
     let path = handoff.path().to_string_lossy().into_owned();
-    let mut argv: Vec<String> = args.command.iter().map(|a| a.replace("{}", &path)).collect();
+    let mut argv: Vec<String> = args
+        .command
+        .iter()
+        .map(|a| a.replace("{}", &path))
+        .collect();
     if !args.command.iter().any(|a| a.contains("{}")) {
         argv.push(path);
     }

@@ -57,7 +57,10 @@ pub(super) fn write_target(target: &Target, bytes: &[u8], mode: Option<u32>) -> 
 }
 
 /// Plans the jobs of `render` or `watch`.
-pub(super) fn jobs(templates: &[std::path::PathBuf], out: &RenderOutputArgs) -> Result<Vec<Job>, Error> {
+pub(super) fn jobs(
+    templates: &[std::path::PathBuf],
+    out: &RenderOutputArgs,
+) -> Result<Vec<Job>, Error> {
     Ok(render::plan(
         templates,
         out.output.as_deref(),

@@ -142,10 +142,12 @@ fn start(
 ) -> Result<u32, Error> {
     let mut command: Command = child::command(argv).expect("checked non-empty");
     apply(&mut command, vars, false);
-    let mut running: Child = supervisor.spawn(&mut command).map_err(|source| Error::Exec {
-        program: argv[0].clone(),
-        source,
-    })?;
+    let mut running: Child = supervisor
+        .spawn(&mut command)
+        .map_err(|source| Error::Exec {
+            program: argv[0].clone(),
+            source,
+        })?;
     let pid = running.id();
     let tx = events.clone();
     std::thread::Builder::new()
@@ -194,17 +196,27 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
         ));
     }
     if args.env.is_some() && args.command.is_empty() {
-        return Err(Error::Usage("--env needs a command (after --) to give the variables to".into()));
+        return Err(Error::Usage(
+            "--env needs a command (after --) to give the variables to".into(),
+        ));
     }
-    let sig = signal_by_name(&args.signal)
-        .ok_or_else(|| Error::Usage(format!("--signal {:?}: use HUP, USR1, USR2, TERM, INT or QUIT", args.signal)))?;
+    let sig = signal_by_name(&args.signal).ok_or_else(|| {
+        Error::Usage(format!(
+            "--signal {:?}: use HUP, USR1, USR2, TERM, INT or QUIT",
+            args.signal
+        ))
+    })?;
     let order = decryption_order(args.out.decryption_order.as_deref(), env)?;
     let jobs = jobs(&args.templates, &args.out)?;
     if jobs.iter().any(|j| j.target == render::Target::Stdout) && !args.templates.is_empty() {
-        return Err(Error::Usage("watch writes files: give -o or --out-dir".into()));
+        return Err(Error::Usage(
+            "watch writes files: give -o or --out-dir".into(),
+        ));
     }
     if jobs.iter().any(|j| j.source.as_os_str() == "-") {
-        return Err(Error::Usage("watch cannot watch standard input: give template files".into()));
+        return Err(Error::Usage(
+            "watch cannot watch standard input: give template files".into(),
+        ));
     }
     let templates = parse_templates(&jobs)?;
     if let Some(dir) = &args.out.out_dir {
@@ -252,6 +264,8 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
     };
     drop(vars);
     let mut restarting = false;
+    // The note that --env changes need --restart is given once.
+    let mut noted = false;
     // Counts exits, so a grace timer never kills a later command with a reused pid.
     let generation = Arc::new(AtomicU64::new(0));
 
@@ -287,16 +301,23 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
                 if let Err(e) = watch.set(&state.watched()) {
                     warn(&Error::Watch(e.to_string()));
                 }
-                if !(outputs_changed || env_changed) || pid.is_none() {
+                if pid.is_none() {
                     continue;
                 }
-                if args.restart {
+                if env_changed && !args.restart && !noted {
+                    noted = true;
+                    eprintln!(
+                        "enseal: watch: the values of {} changed; the command keeps the environment it started with (use --restart to give it the new one)",
+                        args.env.as_deref().unwrap_or(std::path::Path::new("")).display()
+                    );
+                }
+                if args.restart && (outputs_changed || env_changed) {
                     if !restarting {
                         restarting = true;
                         supervisor.signal_child(signal_hook::consts::SIGTERM);
                         kill_after_grace(&generation, pid);
                     }
-                } else {
+                } else if !args.restart && outputs_changed {
                     supervisor.signal_child(sig);
                 }
             }
@@ -312,7 +333,11 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
                     pid = Some(start(&supervisor, &args.command, &vars, &tx)?);
                     continue;
                 }
-                return if code == 0 { Ok(()) } else { Err(Error::ChildExit(code)) };
+                return if code == 0 {
+                    Ok(())
+                } else {
+                    Err(Error::ChildExit(code))
+                };
             }
             Event::Stop(s) => {
                 if pid.is_none() {

@@ -233,9 +233,15 @@ mod tests {
         assert_eq!(signal_by_name("SIGUSR2"), Some(SIGUSR2));
         assert_eq!(signal_by_name("15"), Some(SIGTERM));
         assert_eq!(signal_by_name("NOPE"), None);
-        let status = Command::new("/bin/sh").args(["-c", "exit 7"]).status().unwrap();
+        let status = Command::new("/bin/sh")
+            .args(["-c", "exit 7"])
+            .status()
+            .unwrap();
         assert_eq!(exit_code(status), 7);
-        let status = Command::new("/bin/sh").args(["-c", "kill -TERM $$"]).status().unwrap();
+        let status = Command::new("/bin/sh")
+            .args(["-c", "kill -TERM $$"])
+            .status()
+            .unwrap();
         assert_eq!(exit_code(status), 143);
     }
 
@@ -243,7 +249,10 @@ mod tests {
     fn one_string_with_spaces_runs_in_a_shell() {
         let out = command(&["echo a  b".into()]).unwrap().output().unwrap();
         assert_eq!(out.stdout, b"a b\n");
-        let out = command(&["echo".into(), "a  b".into()]).unwrap().output().unwrap();
+        let out = command(&["echo".into(), "a  b".into()])
+            .unwrap()
+            .output()
+            .unwrap();
         assert_eq!(out.stdout, b"a  b\n");
         assert!(command(&[]).is_none());
     }

@@ -100,7 +100,12 @@ pub fn variables(root: &Val, naming: &Naming) -> Result<Vec<Var>, EnvError> {
     Ok(out)
 }
 
-fn walk(v: &Val, keys: &mut Vec<String>, naming: &Naming, out: &mut Vec<Var>) -> Result<(), EnvError> {
+fn walk(
+    v: &Val,
+    keys: &mut Vec<String>,
+    naming: &Naming,
+    out: &mut Vec<Var>,
+) -> Result<(), EnvError> {
     match v {
         Val::Map(m) => {
             for (k, item) in m {
@@ -165,7 +170,10 @@ mod tests {
                     ("port".into(), Val::Int(5432)),
                 ]),
             ),
-            ("hosts".into(), Val::List(vec![Val::str("a"), Val::str("b")])),
+            (
+                "hosts".into(),
+                Val::List(vec![Val::str("a"), Val::str("b")]),
+            ),
             ("api-key".into(), Val::str("k")),
             ("9lives".into(), Val::Bool(true)),
             ("empty".into(), Val::Null),
@@ -219,7 +227,10 @@ mod tests {
     fn collisions_and_nul_are_errors_without_values() {
         let t = Val::Map(vec![
             ("db_url".into(), Val::str("v4lue1")),
-            ("db".into(), Val::Map(vec![("url".into(), Val::str("v4lue2"))])),
+            (
+                "db".into(),
+                Val::Map(vec![("url".into(), Val::str("v4lue2"))]),
+            ),
         ]);
         let err = variables(&t, &Naming::default()).unwrap_err();
         assert_eq!(

@@ -163,7 +163,10 @@ mod tests {
         let h = Handoff::file("s.json", b"{}").unwrap();
         let path = h.path().to_path_buf();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(std::fs::read(&path).unwrap(), b"{}");
         drop(h);
         assert!(!path.parent().unwrap().exists());

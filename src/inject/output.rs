@@ -77,7 +77,10 @@ pub fn write(
         OutputFormat::Json => {
             let mut map = serde_json::Map::new();
             for v in vars {
-                map.insert(v.name.clone(), serde_json::Value::String(text(v)?.to_string()));
+                map.insert(
+                    v.name.clone(),
+                    serde_json::Value::String(text(v)?.to_string()),
+                );
             }
             out.push_str(&serde_json::to_string_pretty(&map).expect("strings serialize"));
             out.push('\n');
@@ -121,8 +124,7 @@ pub fn shell_quote(s: &str) -> String {
 /// double-quoted with `\\`, `\"`, `\n`, `\r`, `\t` and `\$` escaped.
 pub fn dotenv_value(s: &str) -> String {
     let bare = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./:@+,%".contains(c));
     if bare {
         return s.to_string();
@@ -190,8 +192,18 @@ mod tests {
 
     #[test]
     fn export_lines_round_trip_through_a_shell() {
-        let script = format!("{}printf '%s|' \"$QUOTES\" \"$SPACED\" \"$EMPTY\"", render(OutputFormat::Export));
-        let out = std::process::Command::new("sh").arg("-c").arg(script).output().unwrap();
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), "it's \"q\" $HOME\n2|a b||");
+        let script = format!(
+            "{}printf '%s|' \"$QUOTES\" \"$SPACED\" \"$EMPTY\"",
+            render(OutputFormat::Export)
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "it's \"q\" $HOME\n2|a b||"
+        );
     }
 }

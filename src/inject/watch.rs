@@ -91,9 +91,7 @@ fn absolute(p: &Path) -> PathBuf {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::canonicalize(&parent)
-        .unwrap_or(parent)
-        .join(name)
+    std::fs::canonicalize(&parent).unwrap_or(parent).join(name)
 }
 
 #[cfg(test)]
