@@ -77,6 +77,23 @@ impl Handoff {
     fn stop_writer(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(w) = self.writer.take() {
+            if !w.is_finished() {
+                // A writer still waiting for a reader: open the FIFO for reading so
+                // its open returns; it sees `stop` and leaves without writing.
+                if let Some(s) = &self.scratch {
+                    let _ = rustix::fs::open(
+                        s.file(),
+                        rustix::fs::OFlags::RDONLY
+                            | rustix::fs::OFlags::NONBLOCK
+                            | rustix::fs::OFlags::CLOEXEC,
+                        rustix::fs::Mode::empty(),
+                    );
+                }
+                let deadline = std::time::Instant::now() + Duration::from_millis(200);
+                while !w.is_finished() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
             // A writer blocked in `write` ends with EPIPE once the child's end is
             // closed; one kept open by a grandchild is left to finish on its own.
             if w.is_finished() {
@@ -100,28 +117,21 @@ fn base() -> PathBuf {
     base.dir
 }
 
-/// Waits for a reader (polling, so that `stop` ends the wait when the child never
-/// opens the FIFO), writes everything to it, and removes the FIFO.
+/// Waits for a reader, writes everything to it, and removes the FIFO. `stop` set
+/// together with a throw-away reader (see [`Handoff::close`]) ends a wait for a
+/// child that never opens it.
 fn serve_once(path: &Path, contents: &[u8], stop: &AtomicBool) {
     use rustix::fs::OFlags;
-    let fd = loop {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        match rustix::fs::open(
-            path,
-            OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        ) {
-            Ok(fd) => break fd,
-            // No reader yet.
-            Err(rustix::io::Errno::NXIO) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => return,
-        }
+    let Ok(fd) = rustix::fs::open(
+        path,
+        OFlags::WRONLY | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    ) else {
+        return;
     };
     // Nobody else may open it now: a second reader would get nothing or half.
     let _ = std::fs::remove_file(path);
-    if rustix::fs::fcntl_setfl(&fd, OFlags::empty()).is_err() {
+    if stop.load(Ordering::SeqCst) {
         return;
     }
     let mut file = std::fs::File::from(fd);

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::ast::{Command, Node, Operand, Pipeline, Pos, Primary};
 use super::error::ErrorKind;
 use super::functions;
-use super::value::{FileRoot, Item, Missing, Origin, Val};
+use super::value::{lookup, FileRoot, Item, Missing, Origin, Val};
 
 /// Where secrets files come from: the caller decrypts (and caches) them.
 pub trait Secrets {
@@ -33,7 +33,8 @@ pub const MAX_DEPTH: usize = 100;
 pub(super) struct Evaluator<'s, 'a> {
     pub scope: &'s mut Scope<'a>,
     vars: Vec<(String, Item)>,
-    root: Option<Item>,
+    /// The default file's top level and its origin, once decrypted.
+    root: Option<(FileRoot, Option<Origin>)>,
 }
 
 type Result<T> = std::result::Result<T, (Pos, ErrorKind)>;
@@ -47,22 +48,33 @@ impl<'s, 'a> Evaluator<'s, 'a> {
         }
     }
 
-    /// The default file's top level (`$`, and `.` outside any `range`).
-    fn root(&mut self, pos: Pos) -> Result<Item> {
-        if let Some(r) = &self.root {
-            return Ok(r.clone());
+    /// Decrypts the default file on first use.
+    fn ensure_root(&mut self, pos: Pos) -> Result<()> {
+        if self.root.is_none() {
+            self.root = Some(match self.scope.default_file {
+                None => (
+                    Rc::new(Val::Missing(Missing::NoDefault(String::new()), pos)),
+                    None,
+                ),
+                Some(file) => {
+                    let root = self.file(file, pos)?;
+                    (root, Some(Origin::file(file)))
+                }
+            });
         }
-        let item = match self.scope.default_file {
-            None => Item::computed(Val::Missing(Missing::NoDefault(String::new()), pos)),
-            Some(file) => self.load(file, pos)?,
-        };
-        self.root = Some(item.clone());
-        Ok(item)
+        Ok(())
     }
 
-    /// A secrets file's top level.
-    pub fn load(&mut self, file: &str, pos: Pos) -> Result<Item> {
-        let root = self.scope.secrets.file(file).map_err(|message| {
+    /// `keys` below the default file's top level (`$`, and `.` outside any `range`).
+    fn from_root(&mut self, keys: &[String], pos: Pos) -> Result<Item> {
+        self.ensure_root(pos)?;
+        let (root, origin) = self.root.as_ref().expect("ensured");
+        Ok(lookup(root, origin.as_ref(), keys))
+    }
+
+    /// A secrets file's top level, shared (no copy).
+    fn file(&mut self, file: &str, pos: Pos) -> Result<FileRoot> {
+        self.scope.secrets.file(file).map_err(|message| {
             (
                 pos,
                 ErrorKind::Secrets {
@@ -70,14 +82,13 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                     message,
                 },
             )
-        })?;
-        Ok(Item {
-            val: Rc::unwrap_or_clone(root),
-            origin: Some(Origin {
-                file: file.to_string(),
-                path: String::new(),
-            }),
         })
+    }
+
+    /// The value at `keys` in a secrets file, cloning only that value.
+    pub fn load(&mut self, file: &str, keys: &[String], pos: Pos) -> Result<Item> {
+        let root = self.file(file, pos)?;
+        Ok(lookup(&root, Some(&Origin::file(file)), keys))
     }
 
     pub fn render(&mut self, nodes: &[Node], out: &mut Zeroizing<Vec<u8>>) -> Result<()> {
@@ -231,20 +242,23 @@ impl<'s, 'a> Evaluator<'s, 'a> {
 
     fn operand(&mut self, o: &Operand, dot: &Option<Item>) -> Result<Item> {
         let mut item = match &o.primary {
-            Primary::Dot(fields) => {
-                let start = match dot {
-                    Some(d) => d.clone(),
-                    None => self.root(o.pos)?,
-                };
-                if let Val::Missing(Missing::NoDefault(_), _) = start.val {
-                    return Ok(Item::computed(Val::Missing(
-                        Missing::NoDefault(fields.join(".")),
-                        o.pos,
-                    )));
+            Primary::Dot(fields) => match dot {
+                Some(d) => d.path(fields),
+                None => {
+                    let item = self.from_root(fields, o.pos)?;
+                    if let Val::Missing(Missing::NoDefault(_), _) = item.val {
+                        return Ok(Item::computed(Val::Missing(
+                            Missing::NoDefault(fields.join(".")),
+                            o.pos,
+                        )));
+                    }
+                    item
                 }
-                fields.iter().fold(start, |acc, f| acc.field(f))
+            },
+            Primary::Var(name) if name.is_empty() => {
+                let item = self.from_root(&o.fields, o.pos)?;
+                return Ok(item.located(o.pos));
             }
-            Primary::Var(name) if name.is_empty() => self.root(o.pos)?,
             Primary::Var(name) => self
                 .vars
                 .iter()
@@ -258,8 +272,8 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             Primary::Bool(b) => Item::computed(Val::Bool(*b)),
             Primary::Paren(p) => self.pipeline(p, dot)?,
         };
-        for f in &o.fields {
-            item = item.field(f);
+        if !o.fields.is_empty() {
+            item = item.path(&o.fields);
         }
         Ok(item.located(o.pos))
     }

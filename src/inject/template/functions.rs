@@ -112,17 +112,11 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, name: &str, args: Vec<Item>, pos:
                 (1..=2).contains(&n),
             )?;
             let file = name_arg("secret", &args[0])?;
-            let root = ev.load(&file, pos).map_err(|(_, k)| at_call(k))?;
-            match args.get(1) {
-                None => Ok(root),
-                Some(p) => {
-                    let path = name_arg("secret", p)?;
-                    Ok(key_path(&path)
-                        .map_err(at_call)?
-                        .iter()
-                        .fold(root, |acc, step| acc.field(step)))
-                }
-            }
+            let keys = match args.get(1) {
+                None => Vec::new(),
+                Some(p) => key_path(&name_arg("secret", p)?).map_err(at_call)?,
+            };
+            ev.load(&file, &keys, pos).map_err(|(_, k)| at_call(k))
         }
         "env" => {
             arity("env", "a variable name", n, n == 1)?;

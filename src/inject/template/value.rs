@@ -211,6 +211,14 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// The top level of `file`.
+    pub fn file(file: &str) -> Origin {
+        Origin {
+            file: file.to_string(),
+            path: String::new(),
+        }
+    }
+
     /// The origin one step further down.
     pub fn child(&self, key: &str, list: bool) -> Origin {
         let path = match (self.path.is_empty(), list) {
@@ -268,13 +276,31 @@ impl Item {
     /// Steps into `key`, keeping track of the path; a key that is not there gives a
     /// missing value naming the full path.
     pub fn field(&self, key: &str) -> Item {
-        let list = matches!(self.val, Val::List(_));
-        let origin = self.origin.as_ref().map(|o| o.child(key, list));
-        let val = match &self.val {
-            Val::Missing(m, pos) => Val::Missing(m.clone(), *pos),
-            v => match v.field(key) {
-                Some(found) => found.clone(),
-                None => Val::Missing(
+        lookup(&self.val, self.origin.as_ref(), &[key])
+    }
+
+    /// Steps down `keys`, cloning only the value found.
+    pub fn path<S: AsRef<str>>(&self, keys: &[S]) -> Item {
+        lookup(&self.val, self.origin.as_ref(), keys)
+    }
+}
+
+/// The value at `keys` below `root` (whose origin is `origin`), cloning only that
+/// value; a key that is not there gives a missing value naming the full path.
+pub fn lookup<S: AsRef<str>>(root: &Val, origin: Option<&Origin>, keys: &[S]) -> Item {
+    let mut origin = origin.cloned();
+    let mut cur = root;
+    for key in keys {
+        let key = key.as_ref();
+        let list = matches!(cur, Val::List(_));
+        origin = origin.map(|o| o.child(key, list));
+        if let Val::Missing(..) = cur {
+            break;
+        }
+        match cur.field(key) {
+            Some(found) => cur = found,
+            None => {
+                let val = Val::Missing(
                     Missing::Key {
                         file: origin.as_ref().map(|o| o.file.clone()).unwrap_or_default(),
                         path: origin
@@ -283,10 +309,14 @@ impl Item {
                             .unwrap_or_else(|| key.to_string()),
                     },
                     Pos::default(),
-                ),
-            },
-        };
-        Item { val, origin }
+                );
+                return Item { val, origin };
+            }
+        }
+    }
+    Item {
+        val: cur.clone(),
+        origin,
     }
 }
 
