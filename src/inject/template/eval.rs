@@ -66,7 +66,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
     }
 
     /// `keys` below the default file's top level (`$`, and `.` outside any `range`).
-    fn from_root(&mut self, keys: &[String], pos: Pos) -> Result<Item> {
+    fn below_root(&mut self, keys: &[String], pos: Pos) -> Result<Item> {
         self.ensure_root(pos)?;
         let (root, origin) = self.root.as_ref().expect("ensured");
         Ok(lookup(root, origin.as_ref(), keys))
@@ -245,7 +245,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             Primary::Dot(fields) => match dot {
                 Some(d) => d.path(fields),
                 None => {
-                    let item = self.from_root(fields, o.pos)?;
+                    let item = self.below_root(fields, o.pos)?;
                     if let Val::Missing(Missing::NoDefault(_), _) = item.val {
                         return Ok(Item::computed(Val::Missing(
                             Missing::NoDefault(fields.join(".")),
@@ -256,7 +256,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                 }
             },
             Primary::Var(name) if name.is_empty() => {
-                let item = self.from_root(&o.fields, o.pos)?;
+                let item = self.below_root(&o.fields, o.pos)?;
                 return Ok(item.located(o.pos));
             }
             Primary::Var(name) => self
