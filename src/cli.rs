@@ -9,7 +9,9 @@ use std::path::Path;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod inject;
+mod lifecycle;
 pub use inject::{ExecEnvArgs, ExecFileArgs, NamingArgs, RenderArgs, RenderOutputArgs, WatchArgs};
+pub use lifecycle::{AccessArgs, HistoryArgs, RevokeArgs, RotateValueArgs, StatusArgs};
 
 /// Per-value encrypted secrets files, compatible with sops.
 #[derive(Debug, Parser)]
@@ -136,6 +138,30 @@ pub enum Command {
         after_help = "Examples:\n  enseal watch -s secrets.enc.yaml nginx.conf.tmpl -o /run/nginx.conf -- nginx -g 'daemon off;'\n  enseal watch --env app.enc.env --restart -- ./server\n\nAfter a change that alters the output, the command gets SIGHUP (--signal) or is\nrestarted (--restart). Rendered files are replaced atomically."
     )]
     Watch(WatchArgs),
+    /// Give one value a new, generated value (optionally verified, then committed).
+    #[command(
+        name = "rotate-value",
+        after_help = "Examples:\n  enseal rotate-value secrets.yaml db.password --generate password:32 --commit\n  enseal rotate-value secrets.yaml db.password --generate password:32 \\\n      --verify 'psql \"postgres://app:$ENSEAL_NEW_VALUE@db/app\" -c \"select 1\"' --commit"
+    )]
+    RotateValue(RotateValueArgs),
+    /// Each value's and data key's age (from git history) against the policies.
+    #[command(
+        after_help = "Examples:\n  enseal status                      # every encrypted file in the repository\n  enseal status --check secrets/     # exit 1 when something is overdue (CI)\n  enseal status --format json\n\nPolicies ([[policy]] rotate_after, expires, generator) live in .enseal.toml: see docs/lifecycle.md."
+    )]
+    Status(StatusArgs),
+    /// Remove a recipient from .sops.yaml and every file, with new data keys, in one commit.
+    #[command(after_help = "Example:\n  enseal revoke --age age1former…")]
+    Revoke(RevokeArgs),
+    /// The commits that changed each key path of a file (no values unless asked).
+    #[command(
+        after_help = "Examples:\n  enseal history secrets.yaml\n  enseal history secrets.yaml db.password --show-values"
+    )]
+    History(HistoryArgs),
+    /// Which recipients and groups can decrypt which files (from the metadata, no key).
+    #[command(
+        after_help = "Examples:\n  enseal access\n  enseal access --check              # [[access.rule]] in .enseal.toml"
+    )]
+    Access(AccessArgs),
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
@@ -436,6 +462,17 @@ pub struct RotateArgs {
     /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+    /// More files to rotate (with --commit).
+    #[arg(value_name = "MORE", requires = "commit")]
+    pub more: Vec<std::path::PathBuf>,
+    /// Rotate in place and commit the files, in one commit (refused when they have
+    /// changes of yours).
+    #[arg(long)]
+    pub commit: bool,
+    /// Rotate what the policies say is due: overdue values that have a generator and
+    /// overdue data keys, across the repository.
+    #[arg(long, conflicts_with = "recursive")]
+    pub due: bool,
 }
 
 /// `scan` options.

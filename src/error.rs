@@ -166,6 +166,9 @@ pub enum Error {
     /// The command enseal ran exited with this code (passed on; nothing printed).
     #[error("the command exited with status {0}")]
     ChildExit(i32),
+    /// A lifecycle command refused or failed.
+    #[error(transparent)]
+    Lifecycle(#[from] crate::lifecycle::LifecycleError),
     /// `watch` could not watch the files.
     #[error("watch: {0}")]
     Watch(String),
@@ -269,6 +272,7 @@ impl Error {
             Error::Exec { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 127,
             Error::Exec { .. } => 126,
             Error::ChildExit(code) => *code,
+            Error::Lifecycle(_) => 1,
         }
     }
 

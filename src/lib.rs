@@ -16,6 +16,7 @@
 //! - [`scan`]: the secret scanner (rules, matcher, reports).
 //! - [`inject`]: secrets into other programs: templates, environment variables, files.
 //! - [`rotate`]: a new data key (`rotate`) or new recipients (`updatekeys`).
+//! - [`lifecycle`]: rotation as commits, secret ages from git, policies, revocation, access, audit.
 //! - [`fs`]: atomic writes.
 //! - [`cli`], [`commands`], [`error`]: the command line, one module per subcommand, exit codes.
 #![deny(missing_docs)]
@@ -34,6 +35,7 @@ pub mod git;
 pub mod groups;
 pub mod inject;
 pub mod keys;
+pub mod lifecycle;
 pub mod metadata;
 pub mod rotate;
 pub mod scan;

@@ -12,6 +12,7 @@ mod groups;
 mod hook;
 mod io;
 mod keygen;
+mod lifecycle;
 mod render;
 mod rotate;
 mod scan;
@@ -45,5 +46,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::ExecEnv(args) => exec::run_env(args, &env),
         Command::ExecFile(args) => exec::run_file(args, &env),
         Command::Watch(args) => watch::run(args, &env),
+        Command::RotateValue(args) => lifecycle::rotate_value(args, &env),
+        Command::Status(args) => lifecycle::status(args, &env),
+        Command::Revoke(args) => lifecycle::revoke(args, cli.config.as_deref(), &env),
+        Command::History(args) => lifecycle::history(args, &env),
+        Command::Access(args) => lifecycle::access(args),
     }
 }

@@ -17,8 +17,11 @@ pub fn run(
     config_path: Option<&std::path::Path>,
     env: &KeyEnv,
 ) -> Result<(), Error> {
-    let order = decryption_order(args.decryption_order.as_deref(), env)?;
     let changes = changes(&args)?;
+    if args.commit || args.due {
+        return super::lifecycle::rotate_commit(&args, changes, env);
+    }
+    let order = decryption_order(args.decryption_order.as_deref(), env)?;
     if args.recursive {
         let config = super::io::load_config(config_path)?.ok_or_else(|| {
             Error::Usage(
