@@ -25,6 +25,8 @@ mod interop;
 mod kms;
 #[path = "cli/layout.rs"]
 mod layout;
+#[path = "cli/lifecycle.rs"]
+mod lifecycle;
 #[path = "cli/rotate.rs"]
 mod rotate;
 #[path = "cli/scan.rs"]

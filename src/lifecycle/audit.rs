@@ -51,16 +51,22 @@ pub fn destination(env_value: Option<&str>, cwd: &Path) -> Option<PathBuf> {
     })
 }
 
-/// The acting user: git's `user.email` (as commits name people), else `$USER`.
+/// The acting user: the email git would put on a commit here (`GIT_AUTHOR_EMAIL`,
+/// `user.email`, `EMAIL`), else the login name.
 pub fn user(cwd: &Path) -> String {
     let git = std::process::Command::new("git")
-        .args(["config", "user.email"])
+        .args(["var", "GIT_AUTHOR_IDENT"])
         .current_dir(cwd)
         .stderr(std::process::Stdio::null())
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .and_then(|o| {
+            let ident = String::from_utf8_lossy(&o.stdout).into_owned();
+            let start = ident.find('<')? + 1;
+            let end = ident[start..].find('>')? + start;
+            Some(ident[start..end].to_string())
+        })
         .filter(|s| !s.is_empty());
     git.or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("LOGNAME").ok())
