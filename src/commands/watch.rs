@@ -218,6 +218,21 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
             "watch cannot watch standard input: give template files".into(),
         ));
     }
+    // Watching starts before the first reading, so that no change is missed between
+    // the two.
+    let (tx, rx) = mpsc::channel::<Event>();
+    let change_tx = tx.clone();
+    let mut watch = FileWatch::new(Duration::from_millis(args.debounce), move |paths| {
+        let _ = change_tx.send(Event::Changed(paths));
+    })
+    .map_err(|e| Error::Watch(e.to_string()))?;
+    let first: Vec<PathBuf> = jobs
+        .iter()
+        .map(|j| j.source.clone())
+        .chain(args.out.secrets.iter().cloned())
+        .chain(args.env.iter().cloned())
+        .collect();
+    watch.set(&first).map_err(|e| Error::Watch(e.to_string()))?;
     let templates = parse_templates(&jobs)?;
     if let Some(dir) = &args.out.out_dir {
         create_dir(dir)?;
@@ -236,7 +251,6 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
     state.render()?;
     let (vars, _) = state.variables()?;
 
-    let (tx, rx) = mpsc::channel::<Event>();
     let stop_tx = tx.clone();
     let (signal_tx, signal_rx) = mpsc::channel::<i32>();
     std::thread::Builder::new()
@@ -248,11 +262,6 @@ pub fn run(args: WatchArgs, env: &KeyEnv) -> Result<(), Error> {
         })
         .map_err(|e| Error::Watch(e.to_string()))?;
     let supervisor = Supervisor::start(Some(signal_tx)).map_err(|e| Error::Watch(e.to_string()))?;
-    let change_tx = tx.clone();
-    let mut watch = FileWatch::new(Duration::from_millis(args.debounce), move |paths| {
-        let _ = change_tx.send(Event::Changed(paths));
-    })
-    .map_err(|e| Error::Watch(e.to_string()))?;
     watch
         .set(&state.watched())
         .map_err(|e| Error::Watch(e.to_string()))?;

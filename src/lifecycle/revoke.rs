@@ -67,7 +67,7 @@ mod tests {
         let out = revoke_in_config(text, &["age1bbb"]).unwrap();
         assert_eq!(
             out,
-            "# rules\ncreation_rules:\n  - path_regex: prod/.*\n    age: age1aaa, age1ccc  # team\n  - path_regex: dev/.*\n    pgp: FP1\n  - key_groups:\n      - age:\n          - 'age1ddd'  # ops\n        pgp:\n          - FP2\n"
+            "# rules\ncreation_rules:\n  - path_regex: prod/.*\n    age: age1aaa,age1ccc  # team\n  - path_regex: dev/.*\n    pgp: FP1\n  - key_groups:\n      - age:\n          - 'age1ddd'  # ops\n        pgp:\n          - FP2\n"
         );
         let out = revoke_in_config(text, &["age1ccc", "age1ddd"]).unwrap();
         assert!(out.contains("    age: age1aaa,age1bbb  # team\n"), "{out}");
