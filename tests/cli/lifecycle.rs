@@ -349,6 +349,44 @@ fn revoke_removes_a_recipient_everywhere() {
     let files = ["prod/a.yaml", "prod/b.env", "dev/c.json"];
     assert!(files.iter().all(|f| opens(&k2, f)));
 
+    // rotate --commit: new data keys for two files in one commit listing their key paths.
+    crate::set::next_second();
+    r.env
+        .enseal(&["rotate", "--commit", "prod/a.yaml", "prod/b.env"])
+        .ok();
+    assert_eq!(r.commits(), 2);
+    let shown = r
+        .env
+        .git(&["show", "--stat", "--format=%B", "HEAD"])
+        .ok()
+        .stdout_str();
+    assert!(
+        shown.starts_with("enseal: rotate the data key of 2 files\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("  prod/a.yaml: a, b\n") && shown.contains("  prod/b.env: TOKEN\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("2 files changed"), "{shown}");
+    assert!(opens(&k2, "prod/a.yaml"), "rotate keeps the recipients");
+    // A file with changes of the user's: refused before anything is written.
+    r.set("prod/a.yaml", r#"["b"]"#, "\"three\"");
+    let dirty = r.env.read("prod/a.yaml");
+    let b_before = r.env.read("prod/b.env");
+    let run = r
+        .env
+        .enseal(&["rotate", "--commit", "prod/a.yaml", "prod/b.env"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("prod/a.yaml has changes of yours"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(r.env.read("prod/a.yaml"), dirty);
+    assert_eq!(r.env.read("prod/b.env"), b_before);
+    r.env.git(&["checkout", "--", "prod/a.yaml"]).ok();
+
     let run = r.env.enseal(&["revoke", "--age", &r2]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     for f in files {
@@ -363,7 +401,6 @@ fn revoke_removes_a_recipient_everywhere() {
     let config = String::from_utf8(r.env.read(".sops.yaml")).unwrap();
     assert!(!config.contains(&r2), "{config}");
     assert!(config.starts_with("# keys\n") && config.contains(&format!("age: {me}\n")));
-    assert_eq!(r.commits(), 2);
     let shown = r
         .env
         .git(&["show", "--stat", "--format=%B", "HEAD"])
@@ -381,6 +418,7 @@ fn revoke_removes_a_recipient_everywhere() {
     }
     assert!(shown.contains(".sops.yaml"));
     assert!(!shown.contains("dev/other.yaml"));
+    assert_eq!(r.commits(), 3);
     assert!(r.env.git(&["status", "--porcelain"]).ok().stdout.is_empty());
     // Again: nothing left to revoke.
     let run = r.env.enseal(&["revoke", "--age", &r2]);
