@@ -40,12 +40,30 @@ pub enum TreeError {
         /// Where.
         path: KeyPath,
     },
+    /// An encrypted comment that does not decrypt: it was changed.
+    #[error("an encrypted comment near {path} does not decrypt ({source}): the file was changed outside sops/enseal")]
+    Comment {
+        /// The key path it is under or before.
+        path: KeyPath,
+        /// Why.
+        source: ValueError,
+    },
     /// An encrypted comment would match `unencrypted_comment_regex` and so never decrypt.
     #[error("{path}: an encrypted comment matches unencrypted_comment_regex; choose a regex that cannot match ENC[...] text")]
     CommentMatchesRegex {
         /// Where.
         path: KeyPath,
     },
+}
+
+/// Whether a comment was written encrypted: one changed byte cannot take away every
+/// mark of an `ENC[...]` value.
+fn looks_encrypted(comment: &str) -> bool {
+    let c = comment.trim();
+    c.starts_with("ENC[")
+        || c.contains("AES256_GCM")
+        || c.contains("type:comment")
+        || (c.contains("data:") && c.contains("iv:") && c.contains("tag:"))
 }
 
 /// What a decryption walk found besides the values.
@@ -163,7 +181,7 @@ impl Op for Inspect {
         _comment: &mut Comment,
         _slot: Slot,
         _encrypted: bool,
-        _path: Option<&PathNode<'_>>,
+        path: Option<&PathNode<'_>>,
     ) -> Result<Option<Value>, TreeError> {
         // Comments in clear are common in older sops files (and not secrets by design).
         Ok(None)
@@ -512,6 +530,13 @@ impl Op for Decrypt<'_> {
         {
             Ok(Plain::Comment(c)) => Ok(Some(Value::Comment(c))),
             Ok(Plain::Scalar(Scalar::Str(s))) => Ok(Some(Value::Comment(Comment(s)))),
+            // A comment that was encrypted and no longer decrypts was changed: sops
+            // keeps it as text (comments are outside its MAC), which would let a changed
+            // ciphertext through. enseal refuses it.
+            Err(source) if looks_encrypted(&comment.0) => Err(TreeError::Comment {
+                path: key_path(_path),
+                source,
+            }),
             // Comments written in clear by sops < 3.6 (or by hand) stay as they are.
             Ok(_) | Err(_) => {
                 self.clear_comments += 1;

@@ -352,3 +352,42 @@ fn ignore_mac_still_checks_every_value() {
     assert_eq!(run.status, 25, "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }
+
+/// sops keeps an encrypted comment that no longer decrypts as text (comments are
+/// outside its MAC), with a warning. enseal refuses it: a changed byte anywhere in an
+/// encrypted comment, its `ENC[` mark included, is a changed file. A comment that was
+/// never encrypted (sops < 3.6) is still read as it is.
+#[test]
+fn a_changed_encrypted_comment_is_refused() {
+    let base = crate::common::generated();
+    let mut env = TestEnv::new();
+    env.use_age_key(&base.join("keys/age1.txt"));
+    let original = std::fs::read_to_string(base.join("encrypted/basic.a-age.enc.env")).unwrap();
+    let first = original.lines().next().unwrap();
+    assert!(first.starts_with("#ENC[AES256_GCM,data:"), "{first}");
+    for (what, at) in [
+        ("the ENC mark", 3),
+        ("the data", 25),
+        ("the tag", first.find("tag:").unwrap() + 6),
+    ] {
+        let mut bytes = original.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'Q' { b'R' } else { b'Q' };
+        env.write("m.env", &bytes);
+        let run = env.enseal(&["decrypt", "m.env"]);
+        assert_eq!(run.status, 25, "{what}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("an encrypted comment near"),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+        // sops lets it through, as a comment holding the changed ciphertext.
+        let sops = env.sops(&["decrypt", "m.env"]);
+        assert_eq!(sops.status, 0, "{what}");
+    }
+    // A clear comment (as sops < 3.6 wrote them) is kept, with a warning.
+    env.write("old.env", original.replacen(first, "# a clear comment", 1));
+    let run = env.enseal(&["decrypt", "old.env"]).ok();
+    assert!(run.stdout_str().starts_with("# a clear comment\n"));
+    assert!(run.stderr.contains("1 comment(s) were not encrypted"));
+}
