@@ -2,7 +2,8 @@
 # The whole test suite, exactly as CI runs it (.ci/run execs this): installs the test
 # dependencies (age, gnupg, git, ssh-keygen, vim, tmux, the real sops 3.11, OpenBao, moto,
 # jsonschema and the SARIF schema in a venv), then checks
-# formatting, lints, and runs every test with the real sops beside enseal.
+# formatting, lints, runs every test with the real sops beside enseal, and runs each
+# fuzz target briefly (nightly and cargo-fuzz are installed if missing).
 # Exits non-zero on the first failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,4 +31,6 @@ export ENSEAL_SARIF_SCHEMA
 step cargo fmt --all -- --check
 step cargo clippy --all-targets -- -D warnings
 step cargo test --all-targets
+# Every fuzz target for a short while (FUZZ_SECONDS, default 20): a crash fails CI.
+step bash scripts/fuzz.sh
 echo "==> all checks passed in $SECONDS s"

@@ -13,6 +13,8 @@ mod cli;
 mod cloud;
 #[path = "cli/edit.rs"]
 mod edit;
+#[path = "cli/faults.rs"]
+mod faults;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
 #[path = "cli/git.rs"]

@@ -181,7 +181,7 @@ impl Op for Inspect {
         _comment: &mut Comment,
         _slot: Slot,
         _encrypted: bool,
-        path: Option<&PathNode<'_>>,
+        _path: Option<&PathNode<'_>>,
     ) -> Result<Option<Value>, TreeError> {
         // Comments in clear are common in older sops files (and not secrets by design).
         Ok(None)
