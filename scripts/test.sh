@@ -30,7 +30,17 @@ export ENSEAL_SARIF_SCHEMA
 
 step cargo fmt --all -- --check
 step cargo clippy --all-targets -- -D warnings
-step cargo test --all-targets
+# Built first, then run with a TMPDIR of their own, so that what they leave in temp
+# locations can be searched for test secrets afterwards (with what they added to
+# /dev/shm, where the edit and exec tests put plaintext).
+step cargo test --all-targets --no-run
+SUITE_TMP=$(mktemp -d "${TMPDIR:-/tmp}/enseal-suite-XXXXXX")
+SHM_BEFORE=$(ls -A /dev/shm 2>/dev/null | sort || true)
+TMPDIR=$SUITE_TMP step cargo test --all-targets
+SHM_NEW=$(comm -13 <(echo "$SHM_BEFORE") <(ls -A /dev/shm 2>/dev/null | sort) | sed 's|^|/dev/shm/|')
+# shellcheck disable=SC2086
+step bash scripts/leak-scan.sh "$SUITE_TMP" $SHM_NEW
+rm -rf "$SUITE_TMP"
 # Every fuzz target for a short while (FUZZ_SECONDS, default 20): a crash fails CI.
 step bash scripts/fuzz.sh
 echo "==> all checks passed in $SECONDS s"

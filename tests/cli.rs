@@ -27,6 +27,8 @@ mod interop;
 mod kms;
 #[path = "cli/layout.rs"]
 mod layout;
+#[path = "cli/leaks.rs"]
+mod leaks;
 #[path = "cli/lifecycle.rs"]
 mod lifecycle;
 #[path = "cli/rotate.rs"]
