@@ -249,3 +249,69 @@ fn rotate_and_updatekeys_of_many_files_killed_leave_each_old_or_new() {
         }
     }
 }
+
+/// A write that fails partway (the file size limit, `ulimit -f`, makes `write` fail
+/// with EFBIG at a chosen offset, as a full disk fails with ENOSPC): the command
+/// reports the file it could not write, the file is byte-identical, and no temp file
+/// is left.
+#[test]
+fn a_failed_write_leaves_the_file_as_it_was() {
+    let (env, _) = TestEnv::with_age_key();
+    let plain = big_yaml(1);
+    env.write("enc.yaml", &plain);
+    env.enseal(&["encrypt", "-i", "enc.yaml"]).ok();
+    let encrypted = env.read("enc.yaml");
+    assert!(
+        encrypted.len() > 64 * 1024,
+        "the file must span many blocks"
+    );
+    let enseal = env!("CARGO_BIN_EXE_enseal");
+    let cases: [(&str, &str); 3] = [
+        ("encrypt -i", "p.yaml"),
+        ("set", "enc.yaml"),
+        ("rotate -i", "enc.yaml"),
+    ];
+    let mut failures = 0;
+    for (what, file) in cases {
+        // Limits of 1 to 64 blocks (dash counts 512 bytes): the write fails at that offset.
+        for blocks in [1, 8, 64] {
+            env.write("p.yaml", &plain);
+            env.write("enc.yaml", &encrypted);
+            let before = env.read(file);
+            let args = match what {
+                "encrypt -i" => format!("encrypt -i {file}"),
+                "set" => format!("set {file} '[\"key1\"][\"user\"]' '\"x\"'"),
+                _ => format!("rotate -i {file}"),
+            };
+            let script = format!("ulimit -f {blocks}; trap '' XFSZ; exec '{enseal}' {args}");
+            let out = env
+                .command(Path::new("/bin/sh"), &["-c", &script])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_ne!(
+                out.status.code(),
+                Some(0),
+                "{what} with {blocks} blocks succeeded"
+            );
+            assert!(
+                stderr.contains(&format!("{file}: cannot write")),
+                "{what} ({blocks} blocks): {stderr}"
+            );
+            assert_eq!(
+                env.read(file),
+                before,
+                "{what} ({blocks} blocks) changed the file"
+            );
+            for name in env.listing() {
+                assert!(
+                    !name.starts_with(".enseal"),
+                    "{what} ({blocks} blocks) left {name}"
+                );
+            }
+            failures += 1;
+        }
+    }
+    assert_eq!(failures, 9);
+}
