@@ -84,6 +84,18 @@ fn encrypt_set_edit_killed_leave_old_or_new() {
     );
     crate::common::chmod(&editor, 0o755);
     env.set("EDITOR", editor.display().to_string());
+    // The plaintext copies of the killed edits go to a runtime directory of the test's
+    // own (on /dev/shm when there is one), so that what they leave can be checked.
+    let runtime = tempfile::Builder::new()
+        .prefix("enseal-test-kill-")
+        .tempdir_in(if Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        })
+        .unwrap();
+    crate::common::chmod(runtime.path(), 0o700);
+    env.set("XDG_RUNTIME_DIR", runtime.path().display().to_string());
     let plain = big_yaml(0);
     let encrypted_once = {
         env.write("s.yaml", &plain);
@@ -151,6 +163,16 @@ fn encrypt_set_edit_killed_leave_old_or_new() {
     };
     let (n, t) = kill_rounds(&env, &["edit", "s.yaml"], 25, &reset, &check);
     eprintln!("edit: {n} kills over {t:?}");
+    // A SIGKILL cannot clean up: the next edit sweeps what the killed ones left.
+    let left = std::fs::read_dir(runtime.path()).unwrap().count();
+    reset();
+    env.enseal(&["edit", "s.yaml"]).ok();
+    let after: Vec<_> = std::fs::read_dir(runtime.path()).unwrap().collect();
+    assert!(
+        after.is_empty(),
+        "{left} left by the kills, {after:?} after the next edit"
+    );
+    eprintln!("edit: the next edit swept {left} plaintext copies left by SIGKILL");
 }
 
 #[test]
