@@ -136,15 +136,7 @@ impl Drop for Watch {
 }
 
 /// The name of a signal enseal catches.
-pub fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        SIGINT => "SIGINT",
-        SIGQUIT => "SIGQUIT",
-        SIGTERM => "SIGTERM",
-        SIGHUP => "SIGHUP",
-        _ => "a signal",
-    }
-}
+pub use crate::inject::child::signal_name;
 
 fn on_signal(shared: &Shared, sig: i32) {
     let editor = *lock(&shared.editor);

@@ -86,15 +86,7 @@ fn encrypt_set_edit_killed_leave_old_or_new() {
     env.set("EDITOR", editor.display().to_string());
     // The plaintext copies of the killed edits go to a runtime directory of the test's
     // own (on /dev/shm when there is one), so that what they leave can be checked.
-    let runtime = tempfile::Builder::new()
-        .prefix("enseal-test-kill-")
-        .tempdir_in(if Path::new("/dev/shm").is_dir() {
-            "/dev/shm"
-        } else {
-            "/tmp"
-        })
-        .unwrap();
-    crate::common::chmod(runtime.path(), 0o700);
+    let runtime = crate::common::private_runtime("enseal-test-kill-");
     env.set("XDG_RUNTIME_DIR", runtime.path().display().to_string());
     let plain = big_yaml(0);
     let encrypted_once = {

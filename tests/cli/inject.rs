@@ -26,16 +26,7 @@ struct Inject {
 impl Inject {
     fn new() -> Inject {
         let (mut env, _) = TestEnv::with_age_key();
-        let shm = Path::new("/dev/shm");
-        let runtime = if shm.is_dir() {
-            tempfile::Builder::new()
-                .prefix("enseal-test-run-")
-                .tempdir_in(shm)
-                .unwrap()
-        } else {
-            tempfile::tempdir().unwrap()
-        };
-        crate::common::chmod(runtime.path(), 0o700);
+        let runtime = crate::common::private_runtime("enseal-test-run-");
         let tmp = env.dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
         env.set("XDG_RUNTIME_DIR", runtime.path().display().to_string());

@@ -27,15 +27,7 @@ struct Leaks {
 impl Leaks {
     fn new() -> Leaks {
         let (mut env, _) = TestEnv::with_age_key();
-        let runtime = tempfile::Builder::new()
-            .prefix("enseal-test-leak-")
-            .tempdir_in(if Path::new("/dev/shm").is_dir() {
-                "/dev/shm"
-            } else {
-                "/tmp"
-            })
-            .unwrap();
-        crate::common::chmod(runtime.path(), 0o700);
+        let runtime = crate::common::private_runtime("enseal-test-leak-");
         let tmp = env.dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
         env.set("XDG_RUNTIME_DIR", runtime.path().display().to_string());

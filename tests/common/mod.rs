@@ -350,6 +350,22 @@ pub fn mode(p: &Path) -> u32 {
 
 /// Sets the permission bits of a file.
 #[cfg(unix)]
+/// A private (0700) runtime directory for plaintext copies, on /dev/shm when there is
+/// one (as `$XDG_RUNTIME_DIR` is on a desktop), so a test can see what is left in it.
+pub fn private_runtime(prefix: &str) -> tempfile::TempDir {
+    let base = if Path::new("/dev/shm").is_dir() {
+        "/dev/shm"
+    } else {
+        "/tmp"
+    };
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(base)
+        .unwrap();
+    chmod(dir.path(), 0o700);
+    dir
+}
+
 pub fn chmod(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
