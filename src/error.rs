@@ -238,7 +238,7 @@ impl Error {
                 FileError::Selector(_) => 1,
                 FileError::Encrypt(_) => 23,
                 FileError::Decrypt(_) => 25,
-                FileError::Mac(_) => 51,
+                FileError::Mac(_) | FileError::Seal(_) => 51,
                 FileError::ExtractNotFound(_) => 1,
             },
             Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 100,
@@ -289,7 +289,7 @@ impl Error {
                 FileError::Groups(GroupsError::Recover { .. }) => Some(
                     "make a key of the groups above available: an age identity (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, ~/.config/sops/age/keys.txt), a gpg secret key, or the key service's credentials (docs/keys.md)",
                 ),
-                FileError::Mac(_) => Some(
+                FileError::Mac(_) | FileError::Seal(_) => Some(
                     "the file changed outside enseal/sops; restore it from git, or pass --ignore-mac if you trust it",
                 ),
                 FileError::MetadataNotFound(_) => Some(

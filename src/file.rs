@@ -7,6 +7,7 @@
 use zeroize::Zeroizing;
 
 use crate::cipher::mac::{self, MacError};
+use crate::cipher::seal::{self, SealError};
 use crate::cipher::select::{Selection, SelectorError};
 use crate::cipher::tree::{self, TreeError};
 use crate::cipher::value::Stash;
@@ -72,6 +73,9 @@ pub enum FileError {
     /// The MAC check failed.
     #[error(transparent)]
     Mac(#[from] MacError),
+    /// The seal check failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
     /// `--extract` names nothing.
     #[error("--extract: no value at {0}")]
     ExtractNotFound(KeyPath),
@@ -162,6 +166,8 @@ impl Sealer {
         let mut metadata = Metadata {
             layout_kept: false,
             layout_spelling: None,
+            // Files enseal creates are sealed; a file keeps what it had after that.
+            seal: Some(seal::PLACEHOLDER.to_string()),
             shamir_threshold: req.shamir_threshold,
             key_groups: req.key_groups,
             last_modified: now_rfc3339(),
@@ -294,12 +300,13 @@ impl Sealer {
         if let Some(l) = layout.as_mut() {
             l.use_spellings(spellings);
         }
-        let output = emit(
+        let output = emit_sealed(
             self.output_format,
             &doc,
-            Some(&metadata),
+            &mut metadata,
             &self.emit,
             layout.as_ref(),
+            &cipher,
         )?;
         Ok(Encrypted { output, warnings })
     }
@@ -338,6 +345,8 @@ pub struct Loaded {
     pub metadata: Metadata,
     /// Where the values sit in the source (stores that keep layouts).
     pub layout: Option<format::Layout>,
+    /// The digest the seal is checked against, when the file has a seal.
+    pub frame: Option<[u8; 32]>,
 }
 
 impl Loaded {
@@ -364,10 +373,16 @@ pub fn load(input: &[u8], input_format: Format) -> Result<Loaded, FileError> {
     let meta = parsed
         .metadata
         .ok_or(FileError::MetadataNotFound(input_format.name()))?;
+    let metadata = Metadata::from_value(&meta, input_format)?;
+    let frame = metadata
+        .seal
+        .as_ref()
+        .map(|_| seal::frame_digest(input, &metadata.last_modified));
     Ok(Loaded {
         doc: parsed.doc,
-        metadata: Metadata::from_value(&meta, input_format)?,
+        metadata,
         layout: parsed.layout,
+        frame,
     })
 }
 
@@ -406,10 +421,17 @@ pub fn decrypt_tree(
     .map_err(FileError::Decrypt)?;
     if !ignore_mac {
         mac::verify(&cipher, &m.mac, &report.mac, &m.last_modified)?;
+        if let Some(sealed) = &m.seal {
+            seal::verify(&cipher, sealed, &loaded.frame.ok_or(SealError::Mismatch)?)?;
+        }
     }
     // The author's spellings, for writing the plaintext (or clear values) back.
     if let (Some(l), Some(sealed)) = (loaded.layout.as_mut(), &loaded.metadata.layout_spelling) {
-        l.use_spellings(format::spelling::open(sealed, &cipher).unwrap_or_default());
+        let list = format::spelling::open(sealed, &cipher);
+        if list.is_none() && !ignore_mac {
+            return Err(SealError::Spellings.into());
+        }
+        l.use_spellings(list.unwrap_or_default());
     }
     Ok(report.clear_comments)
 }
@@ -484,12 +506,13 @@ pub fn reencrypt(
     .map_err(FileError::Encrypt)?;
     m.last_modified = now_rfc3339();
     m.mac = mac::seal(&cipher, &mac, &m.last_modified)?;
-    emit(
+    emit_sealed(
         format,
         &loaded.doc,
-        Some(&loaded.metadata),
+        &mut loaded.metadata,
         opts,
         loaded.layout.as_ref(),
+        &cipher,
     )
 }
 
@@ -537,6 +560,42 @@ pub fn emit(
             source,
         }
     })
+}
+
+/// Emits an encrypted file with its seal (see [`seal`]) if it has one: files sops
+/// wrote stay without, as sops would write them. The seal is kept when what it covers
+/// did not change, so that a value-only change touches no other line; else it is
+/// sealed anew. `mac_only_encrypted` files get none.
+pub fn emit_sealed(
+    format: Format,
+    doc: &crate::document::Document,
+    metadata: &mut Metadata,
+    opts: &EmitOptions,
+    layout: Option<&format::Layout>,
+    cipher: &Cipher,
+) -> Result<Vec<u8>, FileError> {
+    if metadata.mac_only_encrypted {
+        metadata.seal = None;
+    }
+    let Some(old) = &metadata.seal else {
+        return emit(format, doc, Some(metadata), opts, layout);
+    };
+    // The placeholder masks as a token would; a damaged seal might not.
+    if !seal::is_token(old) {
+        metadata.seal = Some(seal::PLACEHOLDER.to_string());
+    }
+    let first = emit(format, doc, Some(metadata), opts, layout)?;
+    let digest = seal::frame_digest(&first, &metadata.last_modified);
+    let old = metadata.seal.as_deref().unwrap_or_default();
+    if seal::verify(cipher, old, &digest).is_ok() {
+        return Ok(first);
+    }
+    metadata.seal = Some(seal::seal(cipher, &digest));
+    let output = emit(format, doc, Some(metadata), opts, layout)?;
+    if seal::frame_digest(&output, &metadata.last_modified) != digest {
+        return Err(SealError::Unstable.into());
+    }
+    Ok(output)
 }
 
 /// True when `input` is an encrypted file of `format` (sops `filestatus`: metadata

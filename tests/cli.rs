@@ -31,6 +31,8 @@ mod layout;
 mod leaks;
 #[path = "cli/lifecycle.rs"]
 mod lifecycle;
+#[path = "cli/mutations.rs"]
+mod mutations;
 #[path = "cli/rotate.rs"]
 mod rotate;
 #[path = "cli/scan.rs"]

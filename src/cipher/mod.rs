@@ -3,6 +3,7 @@
 
 pub mod data_key;
 pub mod mac;
+pub mod seal;
 pub mod select;
 pub mod tree;
 pub mod value;

@@ -105,6 +105,7 @@ fn edit_existing(
                     doc: parsed.doc,
                     metadata: loaded.metadata.clone(),
                     layout: loaded.layout.clone(),
+                    frame: None,
                 };
                 let output = file::reencrypt(again, &key, &stash, format, &emit)?;
                 return Ok(Some(Encrypted {

@@ -166,6 +166,7 @@ mod tests {
         let m = Metadata {
             layout_kept: false,
             layout_spelling: None,
+            seal: None,
             shamir_threshold: 2,
             key_groups: vec![
                 KeyGroup {

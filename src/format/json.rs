@@ -19,6 +19,11 @@ pub fn parse(bytes: &[u8], mode: Mode) -> Result<Parsed, FormatError> {
     if bytes.is_empty() {
         return Err(FormatError::Empty);
     }
+    // sops and enseal write UTF-8; Go would read other bytes as U+FFFD, which would
+    // make a changed file decrypt to changed text.
+    if mode == Mode::Encrypted {
+        super::text_of(bytes)?;
+    }
     let mut p = Parser {
         src: bytes,
         pos: 0,

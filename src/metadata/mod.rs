@@ -33,6 +33,9 @@ pub struct Metadata {
     /// The source spellings of values whose canonical form differs, encrypted
     /// (`enseal_spelling`, see `format::spelling`).
     pub layout_spelling: Option<String>,
+    /// enseal's seal over what the MAC leaves out (`enseal_seal`, see `cipher::seal`);
+    /// `None` in files sops wrote.
+    pub seal: Option<String>,
 }
 
 /// Why the metadata block cannot be used.
@@ -266,7 +269,7 @@ fn read_keys(
 /// The shape differences between stores when writing metadata.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
-    /// YAML: empty `hc_vault`/`age` lists inside key groups are `[]`.
+    /// YAML (and TOML): empty `hc_vault`/`age` lists inside key groups are `[]`.
     Yaml,
     /// JSON (and dotenv/INI, which flatten the JSON shape): they are `null`.
     Json,
@@ -428,6 +431,7 @@ impl Metadata {
             version: String::new(),
             layout_kept: false,
             layout_spelling: None,
+            seal: None,
         };
         let mut flat = KeyGroup::default();
         let mut groups = Vec::new();
@@ -460,8 +464,15 @@ impl Metadata {
                     }
                 }
                 "lastmodified" => m.last_modified = text(v, k)?,
-                "enseal_layout" => m.layout_kept = text(v, k)? == "kept",
+                // enseal's own fields are read strictly: only enseal writes them.
+                "enseal_layout" => {
+                    if text(v, k)? != "kept" {
+                        return Err(field_err(k, "expected `kept`"));
+                    }
+                    m.layout_kept = true;
+                }
                 "enseal_spelling" => m.layout_spelling = Some(text(v, k)?),
+                "enseal_seal" => m.seal = Some(text(v, k)?),
                 "mac" => m.mac = text(v, k)?,
                 "version" => {
                     if format == Format::Json && !matches!(v, Value::Scalar(Scalar::Str(_))) {
@@ -498,6 +509,17 @@ impl Metadata {
         if m.last_modified.is_empty() {
             return Err(field_err("lastmodified", "missing"));
         }
+        // enseal writes its seal with its other fields; without one the seal was
+        // removed (one byte can comment out a line), unless the file is mac-only.
+        if (m.layout_kept || m.layout_spelling.is_some())
+            && m.seal.is_none()
+            && !m.mac_only_encrypted
+        {
+            return Err(field_err(
+                "enseal_seal",
+                "missing, though the file has enseal's other fields (it was removed)",
+            ));
+        }
         // sops refuses a file without a version ("Version string empty").
         if m.version.is_empty() {
             return Err(field_err("version", "missing"));
@@ -512,7 +534,8 @@ impl Metadata {
 
     /// The metadata tree in sops' field order, shaped for `format`'s store.
     pub fn to_value(&self, format: Format) -> Value {
-        let shape = if format == Format::Yaml {
+        // TOML has no null: its empty lists are written as YAML's are.
+        let shape = if matches!(format, Format::Yaml | Format::Toml) {
             Shape::Yaml
         } else {
             Shape::Json
@@ -561,6 +584,9 @@ impl Metadata {
                 out.push(pair("enseal_spelling", s(sp)));
             }
         }
+        if let Some(seal) = &self.seal {
+            out.push(pair("enseal_seal", s(seal)));
+        }
         Value::Map(out)
     }
 }
@@ -573,6 +599,7 @@ mod tests {
         Metadata {
             layout_kept: false,
             layout_spelling: None,
+            seal: None,
             shamir_threshold: 0,
             key_groups: vec![KeyGroup {
                 age: vec![AgeKey {

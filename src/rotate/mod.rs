@@ -120,6 +120,7 @@ pub fn update_keys(
         doc,
         mut metadata,
         layout,
+        ..
     } = loaded;
     let same_split = new.len() == 1 && metadata.key_groups.len() == 1;
     let mut groups = if same_split {
@@ -135,12 +136,13 @@ pub fn update_keys(
     }
     metadata.key_groups = groups;
     metadata.shamir_threshold = threshold;
-    file::emit(
+    file::emit_sealed(
         format,
         &doc,
-        Some(&metadata),
+        &mut metadata,
         &EmitOptions::default(),
         layout.as_ref(),
+        &Cipher::new(data_key),
     )
 }
 
@@ -262,12 +264,13 @@ pub fn rotate(
     m.mac = mac::seal(&cipher, &mac, &m.last_modified)?;
     m.layout_spelling = (m.layout_kept && !spellings.is_empty())
         .then(|| format::spelling::seal(&spellings, &cipher));
-    let out = file::emit(
+    let out = file::emit_sealed(
         format,
         &loaded.doc,
-        Some(&loaded.metadata),
+        &mut loaded.metadata,
         &EmitOptions::default(),
         loaded.layout.as_ref(),
+        &cipher,
     )?;
     Ok((out, lines))
 }

@@ -198,22 +198,22 @@ fn scripted_edits_change_only_what_changed() {
         }
         t.env.git(&["commit", "-qam", c.name]).ok();
     }
-    // A new key: one line more, plus lastmodified and mac.
+    // A new key: one line more, plus lastmodified, mac and the seal (the shape changed).
     next_second();
     t.editor("printf 'added: new-value\\n' >> \"$1\"");
     t.edit(&["app.yaml"]).ok();
-    assert_eq!(numstat(&t.env), "3\t2\tapp.yaml\n");
+    assert_eq!(numstat(&t.env), "4\t3\tapp.yaml\n");
     let theirs = t
         .env
         .sops(&["decrypt", "--extract", r#"["added"]"#, "app.yaml"])
         .ok();
     assert_eq!(theirs.stdout, b"new-value");
     t.env.git(&["commit", "-qam", "added"]).ok();
-    // A key deleted: one line less.
+    // A key deleted: one line less (and a new seal).
     next_second();
     t.editor("sed -i '/^DB_HOST=/d' \"$1\"");
     t.edit(&["app.env"]).ok();
-    assert_eq!(numstat(&t.env), "2\t3\tapp.env\n");
+    assert_eq!(numstat(&t.env), "3\t4\tapp.env\n");
     let ours = t.env.enseal(&["decrypt", "app.env"]).ok().stdout;
     assert_eq!(show(&ours), "# settings\n\nDB_PASSWORD=n3w-pa55\n");
     assert_eq!(t.seen().len(), CASES.len() + 2);

@@ -192,8 +192,16 @@ fn three_groups_threshold_two_with_a_broken_group() {
         env.write(&format!("broken-{name}"), &broken);
         env.set("SOPS_AGE_KEY_FILE", both_path.display().to_string());
         let b = format!("broken-{name}");
+        if name == "e.yaml" {
+            // enseal's seal covers the metadata: the hand-edited file is refused after
+            // the data key is recovered, and opens only with --ignore-mac.
+            let run = env.enseal(&["decrypt", &b]);
+            assert_eq!(run.status, 51, "{}", run.stderr);
+            assert!(run.stderr.contains("seal mismatch"), "{}", run.stderr);
+            assert!(!run.stdout_str().contains("s3cret-pa55"));
+        }
         assert!(
-            show(&env.enseal(&["decrypt", &b]).ok().stdout).contains("s3cret-pa55"),
+            show(&env.enseal(&["decrypt", "--ignore-mac", &b]).ok().stdout).contains("s3cret-pa55"),
             "{name}"
         );
         assert!(

@@ -391,3 +391,105 @@ fn a_changed_encrypted_comment_is_refused() {
     assert!(run.stdout_str().starts_with("# a clear comment\n"));
     assert!(run.stderr.contains("1 comment(s) were not encrypted"));
 }
+
+/// The seal covers what the sops MAC leaves out: in a file enseal wrote, a renamed clear
+/// key, a changed null, a changed clear comment, a changed recipient line or a removed
+/// seal is refused (51, or 1 for the metadata); sops, which ignores the seal, reads the
+/// same bytes. A file sops wrote has no seal and reads as sops reads it.
+#[test]
+fn the_seal_refuses_what_the_mac_leaves_out() {
+    let (env, r) = TestEnv::with_age_key();
+    let plain = "# settings\nhost: db.internal\npassword: hunter2-secret\nempty: {}\nnothing: null\nlist:\n    - first-item\n";
+    env.write("p.yaml", plain);
+    let args = ["--age", &r, "--encrypted-regex", "^password$", "p.yaml"];
+    let ours = env
+        .enseal(&[&["encrypt"], &args[..]].concat())
+        .ok()
+        .stdout_str();
+    let theirs = env
+        .sops(&[&["encrypt"], &args[..]].concat())
+        .ok()
+        .stdout_str();
+    assert!(ours.contains("enseal_seal: ENC[AES256_GCM,") && !theirs.contains("enseal_seal"));
+    for (what, from, to) in [
+        ("a renamed clear key", "host:", "hosT:"),
+        ("a renamed empty map", "empty:", "empTy:"),
+        ("a renamed null", "nothing:", "nothinG:"),
+        ("a changed version", "version: 3.11.0", "version: 3.11.1"),
+        ("a changed selector", "^password$", "^passwor(d)$"),
+    ] {
+        let forged = ours.replacen(from, to, 1);
+        assert_ne!(forged, ours, "{what}");
+        check_rejected(&env, "f.yaml", &forged, 51, what, &[]);
+        let run = env.enseal(&["decrypt", "f.yaml"]);
+        assert!(
+            run.stderr.contains("seal mismatch"),
+            "{what}: {}",
+            run.stderr
+        );
+        // sops takes it, as it takes the same change in its own file.
+        assert_eq!(env.sops(&["decrypt", "f.yaml"]).status, 0, "{what}");
+        env.write("s.yaml", theirs.replacen(from, to, 1));
+        if from != "^password$" {
+            assert_eq!(
+                env.enseal(&["decrypt", "s.yaml"]).status,
+                0,
+                "{what}: sops' file"
+            );
+        }
+        // --ignore-mac reads it anyway.
+        let anyway = env
+            .enseal(&["decrypt", "--ignore-mac", "f.yaml"])
+            .ok()
+            .stdout_str();
+        assert!(anyway.contains("hunter2-secret"), "{what}");
+    }
+    // A removed seal line in a file that keeps its layout is noticed too.
+    let kept = ours.contains("enseal_layout: kept");
+    assert!(kept, "{ours}");
+    let unsealed: String = ours
+        .lines()
+        .filter(|l| !l.contains("enseal_seal"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    check_rejected(&env, "u.yaml", &unsealed, 1, "a removed seal", &[]);
+    assert!(env
+        .enseal(&["decrypt", "u.yaml"])
+        .stderr
+        .contains("enseal_seal: missing"));
+    // A value-only change keeps the seal: set changes the value, lastmodified and mac.
+    env.write("v.yaml", &ours);
+    env.enseal(&["set", "v.yaml", r#"["password"]"#, "\"new-secret\""])
+        .ok();
+    let after = env.read("v.yaml");
+    let after = String::from_utf8(after).unwrap();
+    let seal = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("enseal_seal"))
+            .map(str::to_string)
+    };
+    assert_eq!(seal(&after), seal(&ours));
+    let changed: Vec<_> = ours
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(_, b)| b.trim_start().split(':').next().unwrap().to_string())
+        .collect();
+    // lastmodified too, unless both writes fell in the same second.
+    assert!(
+        changed.iter().any(|k| k == "password")
+            && changed
+                .iter()
+                .all(|k| ["password", "lastmodified", "mac"].contains(&k.as_str())),
+        "{changed:?}"
+    );
+    // A change of shape gets a new seal that holds.
+    env.enseal(&["set", "v.yaml", r#"["added"]"#, "\"x\""]).ok();
+    let again = String::from_utf8(env.read("v.yaml")).unwrap();
+    assert_ne!(seal(&again), seal(&after));
+    assert!(env
+        .enseal(&["decrypt", "v.yaml"])
+        .ok()
+        .stdout_str()
+        .contains("added: x"));
+}

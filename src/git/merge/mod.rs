@@ -167,6 +167,7 @@ pub fn merge(
         doc: merged.doc,
         metadata,
         layout: layout.and_then(|l| l.layout.clone()),
+        frame: None,
     };
     let output = file::reencrypt(result, &keeper.key, &stash, format, &EmitOptions::default())
         .map_err(MergeError::Seal)?;
