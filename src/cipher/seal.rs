@@ -18,9 +18,6 @@
 //! are read as sops files. `mac_only_encrypted` files get no seal: their clear parts
 //! are meant to be edited without the key.
 
-use std::sync::LazyLock;
-
-use regex::bytes::Regex;
 use sha2::{Digest, Sha256};
 
 use super::value::{Plain, ValueError};
@@ -37,12 +34,8 @@ pub const PLACEHOLDER: &str = "ENC[AES256_GCM,data:,iv:,tag:,type:str]";
 /// Domain separation for the digest (a new scheme gets a new tag).
 const DOMAIN: &[u8] = b"enseal-seal-v1\0";
 
-static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:([a-z]*)\]",
-    )
-    .expect("static regex")
-});
+/// Where every token starts.
+const TOKEN_START: &[u8] = b"ENC[AES256_GCM,";
 
 /// Why a seal does not vouch for a file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,45 +56,81 @@ pub enum SealError {
 
 /// Whether `s` has the shape of an `ENC[...]` token as the mask reads it.
 pub fn is_token(s: &str) -> bool {
-    TOKEN
-        .find(s.as_bytes())
-        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
+    token_at(s.as_bytes(), 0).is_some_and(|(end, _)| end == s.len())
+}
+
+/// The token starting at `at`, as (end, type): `ENC[AES256_GCM,data:B64,iv:B64,tag:B64,
+/// type:[a-z]*]` with any number of base64 characters in each field.
+fn token_at(bytes: &[u8], at: usize) -> Option<(usize, std::ops::Range<usize>)> {
+    let b64 = |c: &u8| BASE64[*c as usize];
+    let mut i = expect(bytes, at, TOKEN_START)?;
+    i = skip(bytes, expect(bytes, i, b"data:")?, b64);
+    i = skip(bytes, expect(bytes, i, b",iv:")?, b64);
+    i = skip(bytes, expect(bytes, i, b",tag:")?, b64);
+    let kind = expect(bytes, i, b",type:")?;
+    let end = skip(bytes, kind, u8::is_ascii_lowercase);
+    (bytes.get(end) == Some(&b']')).then_some((end + 1, kind..end))
+}
+
+/// The standard base64 alphabet with padding, as a table (the scan is the hot part).
+static BASE64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=';
+        c += 1;
+    }
+    t
+};
+
+/// The index after `word` if it is at `at`.
+fn expect(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    bytes[at..].starts_with(word).then_some(at + word.len())
+}
+
+/// The index of the first byte from `at` on that is not `allowed`.
+fn skip(bytes: &[u8], at: usize, allowed: impl Fn(&u8) -> bool) -> usize {
+    bytes[at..]
+        .iter()
+        .position(|c| !allowed(c))
+        .map_or(bytes.len(), |n| at + n)
 }
 
 /// The digest of a whole encrypted file, `ENC[...]` insides and `last_modified`
 /// masked.
 pub fn frame_digest(file: &[u8], last_modified: &str) -> [u8; 32] {
+    // Masked into one buffer, then hashed in large pieces: hashing the short gaps
+    // between tokens one by one costs several times the hash itself.
+    let mut masked = Vec::with_capacity(file.len() / 2);
+    let mut at = 0;
+    for start in memchr::memmem::find_iter(file, TOKEN_START) {
+        if start < at {
+            continue;
+        }
+        let Some((end, kind)) = token_at(file, start) else {
+            continue;
+        };
+        masked.extend_from_slice(&file[at..start]);
+        masked.extend_from_slice(b"ENC[");
+        masked.extend_from_slice(&file[kind]);
+        masked.push(b']');
+        at = end;
+    }
+    masked.extend_from_slice(&file[at..]);
+    // The time has `-` and `:`, so it never spans a masked token.
     let mut h = Sha256::new();
     h.update(DOMAIN);
     let mut at = 0;
-    for caps in TOKEN.captures_iter(file) {
-        let whole = caps.get(0).expect("group 0");
-        mask_time(&mut h, &file[at..whole.start()], last_modified.as_bytes());
-        h.update(b"ENC[");
-        h.update(&caps[1]);
-        h.update(b"]");
-        at = whole.end();
-    }
-    mask_time(&mut h, &file[at..], last_modified.as_bytes());
-    h.finalize().into()
-}
-
-/// Feeds `bytes` with every occurrence of `time` replaced by a marker.
-fn mask_time(h: &mut Sha256, bytes: &[u8], time: &[u8]) {
-    if time.is_empty() {
-        h.update(bytes);
-        return;
-    }
-    let mut at = 0;
-    for found in memchr::memmem::find_iter(bytes, time) {
-        if found < at {
-            continue;
+    if !last_modified.is_empty() {
+        for found in memchr::memmem::find_iter(&masked, last_modified.as_bytes()) {
+            h.update(&masked[at..found]);
+            h.update(b"\0lastmodified\0");
+            at = found + last_modified.len();
         }
-        h.update(&bytes[at..found]);
-        h.update(b"\0lastmodified\0");
-        at = found + time.len();
     }
-    h.update(&bytes[at..]);
+    h.update(&masked[at..]);
+    h.finalize().into()
 }
 
 /// Encrypts a frame digest for the metadata.

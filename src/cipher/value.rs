@@ -152,8 +152,29 @@ pub fn check_format(value: &str) -> Result<(), ValueError> {
 
 /// Re-used IVs keyed by (AAD, type, plaintext), so a value that did not change keeps
 /// its exact ciphertext when a file is re-encrypted with the same data key (sops' "stash").
+///
+/// Values with the same key path and plaintext (equal items of one list: sops' list
+/// items share their list's path) each get their own IV back, in file order; an extra
+/// one gets a fresh IV. One IV for all of them would show on every write which items
+/// are equal, and change the lines of all but one.
 #[derive(Default)]
-pub struct Stash(HashMap<(String, &'static str, Vec<u8>), [u8; IV_LEN]>);
+pub struct Stash(HashMap<(String, &'static str, Vec<u8>), Ivs>);
+
+/// The IVs of one (path, type, plaintext), and how many re-encryption took so far.
+#[derive(Default)]
+struct Ivs {
+    ivs: Vec<[u8; IV_LEN]>,
+    taken: std::cell::Cell<usize>,
+}
+
+impl Ivs {
+    fn take(&self) -> Option<[u8; IV_LEN]> {
+        let n = self.taken.get();
+        let iv = self.ivs.get(n).copied()?;
+        self.taken.set(n + 1);
+        Some(iv)
+    }
+}
 
 impl Drop for Stash {
     fn drop(&mut self) {
@@ -213,7 +234,7 @@ impl Cipher {
         let iv = stash
             .and_then(|s| {
                 let key = (aad.to_string(), static_tag(type_tag), plaintext.to_vec());
-                let iv = s.0.get(&key).copied();
+                let iv = s.0.get(&key).and_then(Ivs::take);
                 let (_, _, mut plain) = key;
                 zeroize::Zeroize::zeroize(&mut plain);
                 iv
@@ -303,7 +324,22 @@ impl Cipher {
         result.map_err(|_| ValueError::Auth)?;
         if let (Some(stash), Ok(iv)) = (stash, <[u8; IV_LEN]>::try_from(iv)) {
             let key = (aad.to_string(), static_tag(parts.kind), buf.to_vec());
-            stash.0.insert(key, iv);
+            match stash.0.get_mut(&key) {
+                Some(entry) => {
+                    entry.ivs.push(iv);
+                    let (_, _, mut plain) = key;
+                    zeroize::Zeroize::zeroize(&mut plain);
+                }
+                None => {
+                    stash.0.insert(
+                        key,
+                        Ivs {
+                            ivs: vec![iv],
+                            taken: Default::default(),
+                        },
+                    );
+                }
+            }
         }
         // Strings take the decrypted buffer as is: no second copy of the plaintext.
         if parts.kind == "str" {
@@ -482,6 +518,24 @@ mod tests {
         assert_eq!(c.encrypt(b"v", "k:", "str", Some(&stash)), enc);
         assert_ne!(c.encrypt(b"w", "k:", "str", Some(&stash)), enc);
         assert_ne!(c.encrypt(b"v", "other:", "str", Some(&stash)), enc);
+    }
+
+    #[test]
+    fn equal_values_at_one_path_keep_their_own_ivs() {
+        let c = cipher();
+        let (a, b) = (
+            c.encrypt(b"v", "list:", "str", None),
+            c.encrypt(b"v", "list:", "str", None),
+        );
+        assert_ne!(a, b);
+        let mut stash = Stash::default();
+        c.decrypt(&a, "list:", Some(&mut stash)).unwrap();
+        c.decrypt(&b, "list:", Some(&mut stash)).unwrap();
+        assert_eq!(c.encrypt(b"v", "list:", "str", Some(&stash)), a);
+        assert_eq!(c.encrypt(b"v", "list:", "str", Some(&stash)), b);
+        // A third equal item is new: a fresh IV, not a copy of either.
+        let third = c.encrypt(b"v", "list:", "str", Some(&stash));
+        assert!(third != a && third != b);
     }
 
     #[test]

@@ -281,3 +281,44 @@ fn a_file_being_changed_is_locked() {
         b"new"
     );
 }
+
+/// Equal items of one list share a key path in sops' format; each keeps its own
+/// ciphertext when another value changes (one IV for all would show which are equal,
+/// and rewrite their lines).
+#[test]
+fn equal_list_items_keep_their_own_ciphertexts() {
+    let (env, r) = TestEnv::with_age_key();
+    env.write(
+        "e.yaml",
+        "list:\n  - same\n  - same\n  - other\n  - same\nkey: old\n",
+    );
+    env.enseal(&["encrypt", "--age", &r, "-i", "e.yaml"]).ok();
+    let before = String::from_utf8(env.read("e.yaml")).unwrap();
+    let items = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter_map(|l| l.trim_start().strip_prefix("- ENC["))
+            .map(str::to_string)
+            .collect()
+    };
+    let old = items(&before);
+    assert_eq!(old.len(), 4);
+    assert!(
+        old[0] != old[1] && old[1] != old[3],
+        "fresh IVs at encryption"
+    );
+    env.enseal(&["set", "e.yaml", r#"["key"]"#, "\"new\""]).ok();
+    let after = String::from_utf8(env.read("e.yaml")).unwrap();
+    assert_eq!(items(&after), old);
+    // A fourth equal item gets a fresh IV of its own (a longer list does not fit the
+    // kept layout: the file is laid out afresh, the ciphertexts stay).
+    env.enseal(&["set", "e.yaml", r#"["list"][4]"#, "\"same\""])
+        .ok();
+    let more = items(&String::from_utf8(env.read("e.yaml")).unwrap());
+    assert_eq!(&more[..4], &old[..]);
+    assert!(!old.contains(&more[4]));
+    let theirs = env.sops(&["decrypt", "e.yaml"]).ok().stdout_str();
+    assert!(
+        theirs.contains("- same\n    - same\n    - other\n    - same\n    - same\n"),
+        "{theirs}"
+    );
+}
