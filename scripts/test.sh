@@ -35,6 +35,8 @@ step cargo clippy --all-targets -- -D warnings
 # /dev/shm, where the edit and exec tests put plaintext).
 step cargo test --all-targets --no-run
 SUITE_TMP=$(mktemp -d "${TMPDIR:-/tmp}/enseal-suite-XXXXXX")
+# Searchable, not listable: tests that run enseal as another user reach their own dirs.
+chmod 711 "$SUITE_TMP"
 SHM_BEFORE=$(ls -A /dev/shm 2>/dev/null | sort || true)
 TMPDIR=$SUITE_TMP step cargo test --all-targets
 SHM_NEW=$(comm -13 <(echo "$SHM_BEFORE") <(ls -A /dev/shm 2>/dev/null | sort) | sed 's|^|/dev/shm/|')

@@ -4,6 +4,10 @@
 //! partial file, and the temp file is removed on any error. The file keeps its
 //! mode (new files get 0600 unless told otherwise, since they hold secrets or
 //! ciphertext of secrets).
+//!
+//! A rename would replace a read-only file; enseal refuses to, as a plain write would.
+//! The temp file is locked (flock) while it is written: one left behind by a killed
+//! enseal is unlocked, and the next write in that directory removes it.
 
 use std::fs;
 use std::io::{self, Write};
@@ -75,9 +79,23 @@ fn write_via_temp_mode(
         Some(m) => m,
         None => final_mode(fs::metadata(path).ok().as_ref(), new_mode),
     };
+    if replace {
+        check_writable(path)?;
+    }
+    sweep_stale_temps(dir);
     // Created with the final mode (the umask can only narrow it), then set exactly,
     // before anything is written.
-    let mut tmp = temp_builder(mode).tempfile_in(dir)?;
+    let mut tmp = temp_builder(mode).tempfile_in(dir).map_err(|e| {
+        let kind = e.kind();
+        io::Error::new(
+            kind,
+            format!(
+                "cannot create a file in its directory ({e}); enseal writes a new file and \
+                 renames it into place, so the directory must be writable"
+            ),
+        )
+    })?;
+    tmp.as_file().lock()?;
     set_mode(tmp.as_file(), mode)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
@@ -88,6 +106,92 @@ fn write_via_temp_mode(
     }
     sync_dir(dir);
     Ok(())
+}
+
+/// Whether `path` could be replaced by an atomic write: the file writable and its
+/// directory writable. For commands that ask the user for work first (`edit`), so
+/// that a refusal comes before the editing, not after it.
+pub fn check_can_replace(path: &Path) -> io::Result<()> {
+    check_writable(path)?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{access, Access};
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let Err(e) = access(dir, Access::WRITE_OK | Access::EXEC_OK) {
+            return Err(io::Error::new(
+                io::Error::from(e).kind(),
+                format!(
+                    "cannot create a file in its directory ({}); enseal writes a new file \
+                     and renames it into place, so the directory must be writable",
+                    io::Error::from(e)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to replace a file that a plain write could not change (mode, read-only
+/// mount); root may, as with any write.
+#[cfg(unix)]
+fn check_writable(path: &Path) -> io::Result<()> {
+    use rustix::fs::{access, Access};
+    match access(path, Access::WRITE_OK) {
+        Err(e) if e == rustix::io::Errno::ACCESS || e == rustix::io::Errno::PERM => {
+            Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the file is read-only; make it writable (chmod u+w) to change it",
+            ))
+        }
+        Err(e) if e == rustix::io::Errno::ROFS => Err(io::Error::new(
+            io::ErrorKind::ReadOnlyFilesystem,
+            "the file is on a read-only file system",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_writable(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// How old an unlocked temp file must be to count as left behind: a writer locks its
+/// temp file microseconds after creating it.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Removes `.enseal-*.tmp` files in `dir` that no enseal is writing (no lock) and that
+/// are older than [`STALE_AFTER`]: the leftovers of a killed write. Best effort.
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".enseal-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let path = entry.path();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if !old || !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(file) = fs::File::open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            let _ = fs::remove_file(&path);
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -180,6 +284,30 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         // No temp files are left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_write_sweeps_temp_files_left_by_killed_writes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let make = |name: &str, mtime: Option<std::time::SystemTime>| {
+            let p = dir.path().join(name);
+            let f = fs::File::create(&p).unwrap();
+            if let Some(t) = mtime {
+                f.set_modified(t).unwrap();
+            }
+            (p, f)
+        };
+        let (left, _) = make(".enseal-left.tmp", Some(old));
+        let (writing, held) = make(".enseal-writing.tmp", Some(old));
+        held.lock().unwrap();
+        let (fresh, _) = make(".enseal-fresh.tmp", None);
+        let (other, _) = make("other.tmp", Some(old));
+        write_atomic(&dir.path().join("f.yaml"), b"x", 0o600).unwrap();
+        assert!(!left.exists(), "an old unlocked temp file is a leftover");
+        assert!(writing.exists(), "a locked one is being written");
+        assert!(fresh.exists(), "a new one may be about to be locked");
+        assert!(other.exists(), "not ours");
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub fn run(args: EditArgs, config_path: Option<&Path>, env: &KeyEnv) -> Result<(
             "{shown} exists and keeps its keys: key flags apply to new files; change its recipients with `enseal rotate -i --add-age …` or `enseal updatekeys`"
         )));
     }
+    // Refused now rather than after the user's editing.
+    crate::fs::check_can_replace(&args.file).map_err(|source| Error::Write {
+        path: shown.clone(),
+        source,
+    })?;
     let result = edit_existing(&args, &editor, config_path, env);
     drop(lock);
     result

@@ -329,3 +329,120 @@ fn a_failed_write_leaves_the_file_as_it_was() {
     }
     assert_eq!(failures, 9);
 }
+
+/// Read-only files and directories: a clear error naming the file (exit 3), the file
+/// unchanged, nothing left behind. enseal writes by renaming a new file into place,
+/// which a read-only file would not stop: it checks, as a plain write would be refused.
+/// Run as a user that modes apply to (`nobody` when the suite runs as root).
+#[test]
+fn read_only_files_and_directories_are_refused_clearly() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, r) = TestEnv::with_age_key();
+    let mode =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    // The key must be readable by the other user.
+    for e in std::fs::read_dir(env.home()).unwrap().flatten() {
+        if e.path().is_file() {
+            mode(&e.path(), 0o644);
+        }
+    }
+    let key = env.vars().get("SOPS_AGE_KEY_FILE").cloned().unwrap();
+    mode(Path::new(&key), 0o644);
+    let plain = "user: app\npassword: s3cret-pa55\n";
+    let mut env = env;
+    env.set("EDITOR", "false");
+    let listing = |dir: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    // A writable directory with a read-only file: encrypt -i and set are refused.
+    let rw = env.work().join("rw");
+    std::fs::create_dir(&rw).unwrap();
+    mode(&rw, 0o777);
+    std::fs::write(rw.join("plain.yaml"), plain).unwrap();
+    mode(&rw.join("plain.yaml"), 0o444);
+    let enc = env
+        .enseal(&["encrypt", "--age", &r, "rw/plain.yaml"])
+        .ok()
+        .stdout;
+    std::fs::write(rw.join("enc.yaml"), &enc).unwrap();
+    mode(&rw.join("enc.yaml"), 0o444);
+    let before = listing(&rw);
+    for (args, file) in [
+        (
+            vec!["encrypt", "--age", &r, "-i", "rw/plain.yaml"],
+            "rw/plain.yaml",
+        ),
+        (
+            vec!["set", "rw/enc.yaml", r#"["user"]"#, "\"other\""],
+            "rw/enc.yaml",
+        ),
+        (vec!["rotate", "-i", "rw/enc.yaml"], "rw/enc.yaml"),
+        // Before the editor runs (it would fail the test if it did).
+        (vec!["edit", "rw/enc.yaml"], "rw/enc.yaml"),
+    ] {
+        let run = env.enseal_unprivileged(&args);
+        assert_eq!(run.status, 3, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(file) && run.stderr.contains("read-only"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("s3cret-pa55") && run.stdout.is_empty());
+    }
+    assert_eq!(
+        std::fs::read_to_string(rw.join("plain.yaml")).unwrap(),
+        plain
+    );
+    assert_eq!(std::fs::read(rw.join("enc.yaml")).unwrap(), enc);
+    assert_eq!(listing(&rw), before, "nothing left behind");
+    // A read-only directory with writable files: the new file cannot be made there.
+    let ro = env.work().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::write(ro.join("plain.yaml"), plain).unwrap();
+    std::fs::write(ro.join("enc.yaml"), &enc).unwrap();
+    mode(&ro.join("plain.yaml"), 0o666);
+    mode(&ro.join("enc.yaml"), 0o666);
+    mode(&ro, 0o555);
+    for (args, file) in [
+        (
+            vec!["encrypt", "--age", &r, "-i", "ro/plain.yaml"],
+            "ro/plain.yaml",
+        ),
+        (
+            vec!["set", "ro/enc.yaml", r#"["user"]"#, "\"other\""],
+            "ro/enc.yaml",
+        ),
+        (vec!["edit", "ro/enc.yaml"], "ro/enc.yaml"),
+        (
+            vec![
+                "encrypt",
+                "--age",
+                &r,
+                "--output",
+                "ro/new.yaml",
+                "rw/plain.yaml",
+            ],
+            "ro/new.yaml",
+        ),
+    ] {
+        let run = env.enseal_unprivileged(&args);
+        assert_eq!(run.status, 3, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(file) && run.stderr.contains("directory must be writable"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(ro.join("plain.yaml")).unwrap(),
+        plain
+    );
+    assert_eq!(std::fs::read(ro.join("enc.yaml")).unwrap(), enc);
+    assert_eq!(listing(&ro), ["enc.yaml", "plain.yaml"]);
+    mode(&ro, 0o755);
+}

@@ -257,6 +257,36 @@ impl TestEnv {
         self.run(Path::new(env!("CARGO_BIN_EXE_enseal")), args, None)
     }
 
+    /// Runs `enseal` as a user that file modes apply to: `nobody` through `setpriv` when
+    /// the tests run as root (root writes through any mode), else the user itself. The
+    /// test directory is opened up for reading (0755) first.
+    pub fn enseal_unprivileged(&self, args: &[&str]) -> Run {
+        use std::os::unix::fs::PermissionsExt;
+        let enseal = Path::new(env!("CARGO_BIN_EXE_enseal"));
+        if !rustix::process::geteuid().is_root() {
+            return self.run(enseal, args, None);
+        }
+        for dir in [self.dir.path().to_path_buf(), self.home(), self.work()] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        for up in self.dir.path().ancestors().skip(1) {
+            let mode = std::fs::metadata(up).unwrap().permissions().mode();
+            assert!(
+                mode & 0o001 != 0,
+                "{} is not searchable by other users (scripts/test.sh makes its TMPDIR 0711)",
+                up.display()
+            );
+        }
+        let setpriv = [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            enseal.to_str().unwrap(),
+        ];
+        self.run(Path::new("setpriv"), &[&setpriv[..], args].concat(), None)
+    }
+
     /// Runs `enseal` with `stdin` as its standard input.
     pub fn enseal_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
         self.run(Path::new(env!("CARGO_BIN_EXE_enseal")), args, Some(stdin))
