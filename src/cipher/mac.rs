@@ -104,7 +104,7 @@ pub fn verify(
     }
     let aad = mac_aad(last_modified)?;
     match cipher.decrypt(stored, &aad, None) {
-        Ok(Plain::Scalar(Scalar::Str(s))) if s == computed => Ok(()),
+        Ok(Plain::Scalar(Scalar::Str(ref s))) if s == computed => Ok(()),
         Ok(_) => Err(MacError::Mismatch),
         Err(e) => Err(MacError::Undecryptable(e)),
     }

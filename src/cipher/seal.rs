@@ -141,7 +141,7 @@ pub fn seal(cipher: &Cipher, digest: &[u8; 32]) -> String {
 /// Checks a stored seal against the digest of the file it came in.
 pub fn verify(cipher: &Cipher, sealed: &str, digest: &[u8; 32]) -> Result<(), SealError> {
     match cipher.decrypt(sealed, AAD, None) {
-        Ok(Plain::Scalar(Scalar::Str(s))) if s == hex(digest) => Ok(()),
+        Ok(Plain::Scalar(Scalar::Str(ref s))) if *s == hex(digest) => Ok(()),
         Ok(_) => Err(SealError::Mismatch),
         Err(e) => Err(SealError::Undecryptable(e)),
     }

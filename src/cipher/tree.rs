@@ -529,7 +529,9 @@ impl Op for Decrypt<'_> {
             .decrypt(&comment.0, w.aad(), self.stash.as_deref_mut())
         {
             Ok(Plain::Comment(c)) => Ok(Some(Value::Comment(c))),
-            Ok(Plain::Scalar(Scalar::Str(s))) => Ok(Some(Value::Comment(Comment(s)))),
+            Ok(Plain::Scalar(Scalar::Str(ref mut s))) => {
+                Ok(Some(Value::Comment(Comment(std::mem::take(s)))))
+            }
             // A comment that was encrypted and no longer decrypts was changed: sops
             // keeps it as text (comments are outside its MAC), which would let a changed
             // ciphertext through. enseal refuses it.

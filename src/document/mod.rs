@@ -67,6 +67,34 @@ pub enum Scalar {
     Time(String),
 }
 
+// Decrypted values and comments live in these: wiped when dropped, wherever the tree
+// goes (a copy made by growing a String is outside this reach).
+impl Drop for Scalar {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl Scalar {
+    /// Overwrites the value with zeros (strings and bytes end up empty).
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            Scalar::Str(s) | Scalar::Time(s) => s.zeroize(),
+            Scalar::Bytes(b) => b.zeroize(),
+            Scalar::Int(i) => i.zeroize(),
+            Scalar::Float(f) => f.zeroize(),
+            Scalar::Bool(b) => b.zeroize(),
+        }
+    }
+}
+
+impl Drop for Comment {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl Scalar {
     /// The sops type tag written in `ENC[...,type:<tag>]`.
     pub fn type_tag(&self) -> &'static str {
@@ -217,6 +245,27 @@ mod tests {
         assert!(shown.contains("password"));
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("secret note"));
+    }
+
+    #[test]
+    fn wiping_clears_every_kind_of_value() {
+        let mut all = [
+            Scalar::Str("hunter2".into()),
+            Scalar::Bytes(vec![1, 2, 3]),
+            Scalar::Time("2026-01-01T00:00:00Z".into()),
+            Scalar::Int(7),
+            Scalar::Float(1.5),
+            Scalar::Bool(true),
+        ];
+        for s in &mut all {
+            s.wipe();
+        }
+        assert_eq!(all[0].as_str(), Some(""));
+        assert!(matches!(&all[1], Scalar::Bytes(b) if b.is_empty()));
+        assert!(matches!(&all[2], Scalar::Time(t) if t.is_empty()));
+        assert!(matches!(all[3], Scalar::Int(0)));
+        assert!(matches!(all[4], Scalar::Float(f) if f == 0.0));
+        assert!(matches!(all[5], Scalar::Bool(false)));
     }
 
     #[test]

@@ -87,10 +87,10 @@ pub fn seal(list: &[Spelling], cipher: &Cipher) -> String {
 /// Decrypts a list written by [`seal`]; `None` when it does not decrypt or parse (the
 /// file then decrypts in canonical spellings).
 pub fn open(sealed: &str, cipher: &Cipher) -> Option<Vec<Spelling>> {
-    let Ok(Plain::Scalar(Scalar::Str(text))) = cipher.decrypt(sealed, AAD, None) else {
+    // The decrypted scalar wipes itself when dropped.
+    let Ok(Plain::Scalar(Scalar::Str(ref text))) = cipher.decrypt(sealed, AAD, None) else {
         return None;
     };
-    let text = zeroize::Zeroizing::new(text);
     let parsed = json::parse(text.as_bytes(), Mode::Plain).ok()?;
     let items = match parsed.doc.branches.first()?.first()? {
         Entry::Pair(k, Value::Seq(items)) if k == "v" => items,

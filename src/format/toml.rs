@@ -266,9 +266,9 @@ impl Reader<'_> {
     /// string item, as sops writes encrypted list comments, so the cipher walk treats
     /// it exactly as in the other stores.
     fn list_comments_in(&mut self, raw: Option<&RawString>, items: &mut Vec<Value>) {
-        for c in self.comment_slots(raw) {
+        for mut c in self.comment_slots(raw) {
             items.push(if c.0.starts_with("ENC[AES256_GCM,") {
-                Value::Scalar(Scalar::Str(c.0))
+                Value::Scalar(Scalar::Str(std::mem::take(&mut c.0)))
             } else {
                 Value::Comment(c)
             });

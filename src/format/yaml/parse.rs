@@ -461,9 +461,9 @@ impl<'a> Builder<'a, '_> {
                 }
                 Event::Scalar(text, style, _, tag) => {
                     let empty_plain = style == ScalarStyle::Plain && text.is_empty();
-                    let key = self.scalar(text, style, tag.as_deref(), &kspan)?;
+                    let mut key = self.scalar(text, style, tag.as_deref(), &kspan)?;
                     match key {
-                        Value::Scalar(Scalar::Str(s)) => s,
+                        Value::Scalar(Scalar::Str(ref mut s)) => std::mem::take(s),
                         Value::Null if empty_plain => return Err(Self::shape(
                             &kspan,
                             "a mapping key is missing (complex or empty keys are not supported)",
