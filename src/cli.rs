@@ -165,6 +165,44 @@ pub enum Command {
     /// Print {"encrypted":true} or {"encrypted":false} for a file.
     #[command(after_help = "Example:\n  enseal filestatus secrets.yaml")]
     Filestatus(FilestatusArgs),
+    /// Check keys, key files, the key services of .sops.yaml and the git setup; say what to fix.
+    #[command(
+        after_help = "Each key of each .sops.yaml rule gets a random probe wrapped and unwrapped, so an\nunreachable key service or a rule this machine cannot decrypt shows. Exit 1 when\nsomething fails.\n\nExamples:\n  enseal doctor\n  enseal doctor --format json"
+    )]
+    Doctor(DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  enseal completions bash > ~/.local/share/bash-completion/completions/enseal\n  enseal completions zsh > \"${fpath[1]}/_enseal\"\n  enseal completions fish > ~/.config/fish/completions/enseal.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (or write one page per command into a directory).
+    #[command(
+        after_help = "Examples:\n  enseal man | man -l -\n  enseal man --dir /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
+}
+
+/// `doctor` options.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Output: text or json.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+/// `completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` options.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write enseal.1 and one enseal-COMMAND.1 per command into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Where the input comes from and what format it is.

@@ -172,6 +172,9 @@ pub enum Error {
     /// `watch` could not watch the files.
     #[error("watch: {0}")]
     Watch(String),
+    /// `doctor` found problems (printed in its report).
+    #[error("{0} check(s) failed: see FAIL above")]
+    Doctor(usize),
     /// An age recipient given on the command line is not valid.
     #[error("invalid recipient {recipient:?}: {reason}")]
     Recipient {
@@ -273,6 +276,7 @@ impl Error {
             Error::Exec { .. } => 126,
             Error::ChildExit(code) => *code,
             Error::Lifecycle(_) => 1,
+            Error::Doctor(_) => 1,
         }
     }
 

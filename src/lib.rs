@@ -25,6 +25,7 @@ pub mod cipher;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod document;
 pub mod edit;
 pub mod error;

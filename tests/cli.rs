@@ -11,6 +11,8 @@ mod bad_input;
 mod cli;
 #[path = "cli/cloud.rs"]
 mod cloud;
+#[path = "cli/doctor.rs"]
+mod doctor;
 #[path = "cli/edit.rs"]
 mod edit;
 #[path = "cli/faults.rs"]

@@ -2,6 +2,7 @@
 //! print the result; they are the only place (with `main.rs`) that prints.
 
 mod decrypt;
+mod doctor;
 mod edit;
 mod encrypt;
 mod exec;
@@ -147,5 +148,8 @@ fn dispatch(cli: Cli) -> Result<(), Error> {
         Command::Revoke(args) => lifecycle::revoke(args, cli.config.as_deref(), &env),
         Command::History(args) => lifecycle::history(args, &env),
         Command::Access(args) => lifecycle::access(args),
+        Command::Doctor(args) => doctor::run(&args, cli.config.as_deref(), &env),
+        Command::Completions(args) => doctor::completions(&args),
+        Command::Man(args) => doctor::man(&args),
     }
 }

@@ -331,6 +331,21 @@ impl Config {
         })
     }
 
+    /// Every creation rule in order: its `path_regex` (`None`: any file), key groups
+    /// (nothing wrapped) and threshold. For `doctor`.
+    pub fn rules(&self) -> Vec<(Option<String>, Vec<KeyGroup>, usize)> {
+        self.rules
+            .iter()
+            .map(|r| {
+                (
+                    r.path_regex.clone(),
+                    groups_of(r),
+                    r.shamir_threshold.unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
     /// The rules' `path_regex`es, compiled once, for matching many paths (the
     /// pre-commit check, `git setup`).
     pub fn path_rules(&self, cwd: &Path) -> PathRules {

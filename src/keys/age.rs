@@ -28,6 +28,19 @@ pub struct Identities {
     list: Vec<Box<dyn age::Identity + Send + Sync>>,
     /// Problems with places that were named explicitly (unreadable file, bad key line).
     problems: Vec<String>,
+    /// Where identities were read from, in order (for `doctor`).
+    sources: Vec<Source>,
+}
+
+/// A place identities were read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// What named it: `SOPS_AGE_KEY_FILE`, `default file`, `SSH key`, ...
+    pub via: &'static str,
+    /// The file, when it is one.
+    pub path: Option<PathBuf>,
+    /// How many identities it gave.
+    pub found: usize,
 }
 
 impl Identities {
@@ -39,6 +52,24 @@ impl Identities {
     /// True when none was found.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+
+    /// Where identities were read from.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// What went wrong with places that were named explicitly.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Runs `read` and records what it added as coming from `via` / `path`.
+    fn record(&mut self, via: &'static str, path: Option<PathBuf>, read: impl FnOnce(&mut Self)) {
+        let before = self.list.len();
+        read(self);
+        let found = self.list.len() - before;
+        self.sources.push(Source { via, path, found });
     }
 }
 
@@ -109,15 +140,21 @@ pub fn load_identities(env: &KeyEnv) -> Identities {
     let mut out = Identities {
         list: Vec::new(),
         problems: Vec::new(),
+        sources: Vec::new(),
     };
     match env.sops_var("AGE_SSH_PRIVATE_KEY_FILE") {
-        Some(p) => parse_ssh_identity(&PathBuf::from(p), &mut out),
+        Some(p) => {
+            let p = PathBuf::from(p);
+            out.record("SOPS_AGE_SSH_PRIVATE_KEY_FILE", Some(p.clone()), |o| {
+                parse_ssh_identity(&p, o)
+            });
+        }
         None => {
             if let Some(home) = env.var("HOME") {
                 for name in ["id_ed25519", "id_rsa"] {
                     let p = PathBuf::from(home).join(".ssh").join(name);
                     if p.is_file() {
-                        parse_ssh_identity(&p, &mut out);
+                        out.record("SSH key", Some(p.clone()), |o| parse_ssh_identity(&p, o));
                     }
                 }
             }
@@ -125,24 +162,30 @@ pub fn load_identities(env: &KeyEnv) -> Identities {
     }
     if let Some(inline) = env.sops_var("AGE_KEY") {
         let inline = Zeroizing::new(inline.to_string());
-        parse_identity_text(&inline, "SOPS_AGE_KEY", &mut out);
+        out.record("SOPS_AGE_KEY", None, |o| {
+            parse_identity_text(&inline, "SOPS_AGE_KEY", o)
+        });
     }
     if let Some(file) = env.sops_var("AGE_KEY_FILE") {
-        match std::fs::read_to_string(file).map(Zeroizing::new) {
-            Ok(text) => parse_identity_text(&text, file, &mut out),
-            Err(e) => out
-                .problems
-                .push(format!("SOPS_AGE_KEY_FILE {file}: cannot read: {e}")),
-        }
+        out.record("SOPS_AGE_KEY_FILE", Some(PathBuf::from(file)), |o| {
+            match std::fs::read_to_string(file).map(Zeroizing::new) {
+                Ok(text) => parse_identity_text(&text, file, o),
+                Err(e) => o
+                    .problems
+                    .push(format!("SOPS_AGE_KEY_FILE {file}: cannot read: {e}")),
+            }
+        });
     }
     if let Some(cmd) = env.sops_var("AGE_KEY_CMD") {
-        run_key_command(cmd, &mut out);
+        out.record("SOPS_AGE_KEY_CMD", None, |o| run_key_command(cmd, o));
     }
     if let Some(dir) = config_dir(env) {
         for default in ["sops/age/keys.txt", "enseal/age/keys.txt"] {
             let p = dir.join(default);
             match std::fs::read_to_string(&p).map(Zeroizing::new) {
-                Ok(text) => parse_identity_text(&text, &p.display().to_string(), &mut out),
+                Ok(text) => out.record("default file", Some(p.clone()), |o| {
+                    parse_identity_text(&text, &p.display().to_string(), o)
+                }),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => out
                     .problems

@@ -307,3 +307,58 @@ fn a_slow_key_service_is_not_waited_for_once_the_threshold_is_met() {
         run.stderr
     );
 }
+
+/// `doctor` probes each key of .sops.yaml: with OpenBao up, the Vault key and the age
+/// key both open the probe; with OpenBao stopped, the Vault key is reported unreachable
+/// (FAIL, exit 1) with what to check, and the age key still opens its group.
+#[test]
+fn doctor_reports_a_stopped_vault() {
+    let mut bao = Bao::start();
+    let (mut env, r) = TestEnv::with_age_key();
+    env.set("VAULT_TOKEN", TOKEN);
+    env.set("ENSEAL_KEYSERVICE_TIMEOUT", "5");
+    env.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: prod/.*\n    key_groups:\n      - hc_vault: ['{}']\n        age: ['{r}']\n",
+            bao.key_uri()
+        ),
+    );
+    let up = env.enseal(&["doctor"]);
+    assert_eq!(up.status, 0, "{}{}", up.stdout_str(), up.stderr);
+    assert!(
+        up.stdout_str()
+            .contains("rule `prod/.*`: this machine can decrypt its files (group 1 via hc_vault"),
+        "{}",
+        up.stdout_str()
+    );
+    bao.stop();
+    let down = env.enseal(&["doctor"]);
+    let text = down.stdout_str();
+    assert_eq!(down.status, 1, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("FAIL") && l.contains("hc_vault"))
+        .unwrap_or_else(|| panic!("no FAIL line for the Vault key:\n{text}"));
+    assert!(
+        line.contains(&bao.key_uri()) && line.contains("cannot encrypt for it"),
+        "{line}"
+    );
+    assert!(
+        text.contains("fix: check that the key service is up"),
+        "{text}"
+    );
+    // The age key of the same group still opens it.
+    assert!(
+        text.contains("this machine can decrypt its files (group 1 via age"),
+        "{text}"
+    );
+    assert!(down.stderr.contains("1 check(s) failed"), "{}", down.stderr);
+    let json: serde_json::Value =
+        serde_json::from_slice(&env.enseal(&["doctor", "--format", "json"]).stdout).unwrap();
+    assert!(json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["level"] == "fail" && f["text"].as_str().unwrap().contains("hc_vault")));
+}
