@@ -35,6 +35,8 @@ mod leaks;
 mod lifecycle;
 #[path = "cli/mutations.rs"]
 mod mutations;
+#[path = "cli/readme.rs"]
+mod readme;
 #[path = "cli/rotate.rs"]
 mod rotate;
 #[path = "cli/scan.rs"]
