@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "cli/action.rs"]
+mod action;
 #[path = "cli/bad_input.rs"]
 mod bad_input;
 #[path = "cli/cli.rs"]
