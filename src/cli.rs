@@ -370,6 +370,9 @@ pub struct EditArgs {
     #[allow(missing_docs)]
     #[command(flatten)]
     pub rules: RuleArgs,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `set` options (the same as `sops set`).
@@ -400,6 +403,20 @@ pub struct SetArgs {
     /// Key types to try first, comma-separated [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How `set`, `unset` and `edit` report what they changed (key paths, never values).
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct ReportArgs {
+    /// Print nothing after the change.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the changed key paths as JSON on standard output instead.
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
 }
 
 /// `unset` options (the same as `sops unset`).
@@ -421,6 +438,9 @@ pub struct UnsetArgs {
     /// Key types to try first [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `updatekeys` options.

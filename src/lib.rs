@@ -40,3 +40,4 @@ pub mod lifecycle;
 pub mod metadata;
 pub mod rotate;
 pub mod scan;
+pub mod summary;

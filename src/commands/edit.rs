@@ -96,8 +96,14 @@ fn edit_existing(
     // (A dotenv file's layout is always its text's.)
     let sops_layout = !loaded.metadata.layout_kept && format != Format::Dotenv;
     let session = Session::open(&args.file, format, &plain, editor, env)?;
+    // What the accepted text changed, reported once the file is written.
+    let changes = std::cell::RefCell::new(Vec::new());
+    let written = std::cell::Cell::new(false);
     let edited = session.edit(&plain, |text| {
         let parsed = file::parse_plain(format, text)?;
+        if !args.report.quiet {
+            *changes.borrow_mut() = crate::summary::values(&loaded.doc, &parsed.doc);
+        }
         if sops_layout || !keep_layout {
             // A new text with the same values (say, only re-indented) changes nothing.
             if parsed.doc == loaded.doc {
@@ -136,9 +142,15 @@ fn edit_existing(
                     path: shown.clone(),
                     source,
                 }
-            })
+            })?;
+            written.set(true);
+            Ok(())
         },
-    )
+    )?;
+    if written.get() {
+        super::io::report_changes(&shown, &changes.borrow(), args.report)?;
+    }
+    Ok(())
 }
 
 /// Creates a new file from a template, encrypted for its creation rule's keys.

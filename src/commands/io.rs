@@ -153,3 +153,31 @@ pub fn write_output(args: &InputArgs, input: &Input, bytes: &[u8]) -> Result<(),
         }
     }
 }
+
+/// Prints what a change did (`set`, `unset`, `edit`): a line per key path on standard
+/// error (colored on a terminal unless `NO_COLOR`), JSON on standard output with
+/// `--json`, nothing with `--quiet`.
+pub fn report_changes(
+    file: &str,
+    changes: &[crate::summary::Change],
+    report: crate::cli::ReportArgs,
+) -> Result<(), Error> {
+    use std::io::{IsTerminal, Write};
+    if report.quiet {
+        return Ok(());
+    }
+    if report.json {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(crate::summary::json(file, changes).as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|source| Error::Write {
+                path: "-".into(),
+                source,
+            });
+    }
+    let no_color = std::env::var("NO_COLOR").ok();
+    let color = crate::summary::color(std::io::stderr().is_terminal(), no_color.as_deref());
+    eprint!("{}", crate::summary::text(file, changes, color));
+    Ok(())
+}

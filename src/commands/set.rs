@@ -28,6 +28,7 @@ pub fn run(args: SetArgs, env: &KeyEnv) -> Result<(), Error> {
         ignore_mac: args.ignore_mac,
         decryption_order: args.decryption_order.as_deref(),
         idempotent: args.idempotent,
+        report: args.report,
     };
     modify(&target, env, |branch| edit::set(branch, &path, value))
 }
@@ -41,6 +42,7 @@ pub fn run_unset(args: UnsetArgs, env: &KeyEnv) -> Result<(), Error> {
         ignore_mac: args.ignore_mac,
         decryption_order: args.decryption_order.as_deref(),
         idempotent: args.idempotent,
+        report: args.report,
     };
     let idempotent = args.idempotent;
     modify(&target, env, |branch| match edit::unset(branch, &path) {
@@ -57,6 +59,7 @@ struct Target<'a> {
     ignore_mac: bool,
     decryption_order: Option<&'a str>,
     idempotent: bool,
+    report: crate::cli::ReportArgs,
 }
 
 /// Opens the file, lets `change` edit its first document (it returns whether anything
@@ -82,6 +85,7 @@ fn modify(
     let key = file::data_key(&loaded.metadata, &order, env).map_err(file_err)?;
     let mut stash = Stash::default();
     file::decrypt_tree(&mut loaded, &key, t.ignore_mac, Some(&mut stash)).map_err(file_err)?;
+    let before = (!t.report.quiet).then(|| loaded.doc.clone());
     // Like sops, `set` and `unset` work on the first document of a YAML stream.
     let Some(branch) = loaded.doc.branches.first_mut() else {
         return Err(Error::Usage(format!("{shown}: the file holds no document")));
@@ -90,15 +94,19 @@ fn modify(
         path: shown.clone(),
         source,
     })?;
+    let changes = before
+        .map(|b| crate::summary::values(&b, &loaded.doc))
+        .unwrap_or_default();
     if !changed && t.idempotent {
-        return Ok(());
+        return super::io::report_changes(&shown, &changes, t.report);
     }
     let out =
         file::reencrypt(loaded, &key, &stash, format, &EmitOptions::default()).map_err(file_err)?;
     crate::fs::write_atomic(t.file, &out, 0o600).map_err(|source| Error::Write {
-        path: shown,
+        path: shown.clone(),
         source,
-    })
+    })?;
+    super::io::report_changes(&shown, &changes, t.report)
 }
 
 /// The value's JSON text: the argument, the file it names, or standard input.

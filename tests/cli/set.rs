@@ -322,3 +322,88 @@ fn equal_list_items_keep_their_own_ciphertexts() {
         "{theirs}"
     );
 }
+
+/// After a change, the key paths it touched (never a value): on standard error, colored
+/// only on a terminal without NO_COLOR; `--json` on standard output; `--quiet` nothing.
+#[test]
+fn set_unset_and_edit_report_the_key_paths_they_changed() {
+    let (mut env, r) = TestEnv::with_age_key();
+    env.write(
+        "s.yaml",
+        "db:\n  user: app\n  password: old-pa55\nlist: [a]\n",
+    );
+    env.enseal(&["encrypt", "--age", &r, "-i", "s.yaml"]).ok();
+    let run = env
+        .enseal(&["set", "s.yaml", r#"["db"]["password"]"#, "\"n3w-pa55\""])
+        .ok();
+    assert_eq!(
+        run.stderr,
+        "s.yaml: 0 added, 1 changed, 0 removed\n  ~ db.password\n"
+    );
+    assert!(run.stdout.is_empty());
+    let run = env
+        .enseal(&[
+            "set",
+            "--json",
+            "s.yaml",
+            r#"["api"]"#,
+            "{\"token\": \"t0k\"}",
+        ])
+        .ok();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"file": "s.yaml", "changes": [{"kind": "added", "path": "api.token"}]})
+    );
+    assert!(run.stderr.is_empty());
+    let run = env
+        .enseal(&["unset", "-q", "s.yaml", r#"["list"][0]"#])
+        .ok();
+    assert!(run.stderr.is_empty() && run.stdout.is_empty());
+    let run = env.enseal(&["unset", "s.yaml", r#"["api"]"#]).ok();
+    assert_eq!(
+        run.stderr,
+        "s.yaml: 0 added, 0 changed, 1 removed\n  - api.token\n"
+    );
+    // edit: the same report once the file is written.
+    env.set("EDITOR", "sed -i 's/user: app/user: root/'");
+    let run = env.enseal(&["edit", "s.yaml"]).ok();
+    assert!(
+        run.stderr
+            .ends_with("s.yaml: 0 added, 1 changed, 0 removed\n  ~ db.user\n"),
+        "{}",
+        run.stderr
+    );
+    for text in [show(&env.read("s.yaml")), run.stderr.clone()] {
+        assert!(!text.contains("n3w-pa55") && !text.contains("root\n"));
+    }
+    // Colors on a terminal (script(1) gives one), none with NO_COLOR.
+    let on_tty = |no_color: Option<&str>| {
+        let mut cmd = env.command(
+            std::path::Path::new("script"),
+            &[
+                "-qec",
+                &format!(
+                    "{} set s.yaml '[\"db\"][\"user\"]' '\"app{}\"'",
+                    env!("CARGO_BIN_EXE_enseal"),
+                    no_color.map_or("1", |_| "2")
+                ),
+                "/dev/null",
+            ],
+        );
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    assert!(
+        on_tty(None).contains("\x1b[33m~ db.user\x1b[0m"),
+        "{:?}",
+        on_tty(None)
+    );
+    let plain = on_tty(Some("1"));
+    assert!(
+        plain.contains("~ db.user") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+}
