@@ -70,42 +70,62 @@ fn walk(
     Ok(())
 }
 
-/// Runs `job` over `files` on `jobs` threads; each result line is printed as it comes
-/// (with a progress counter on a terminal). Returns how many files failed.
+/// Runs `job` over `files` on `jobs` threads; each result line is printed as it comes.
+/// A progress bar joins them on a terminal once the run has taken a second
+/// (`ENSEAL_PROGRESS_AFTER`; indicatif; nothing when standard error is not a terminal). Returns how many files failed.
 pub fn run_all<F>(files: &[PathBuf], jobs: usize, job: F) -> usize
 where
     F: Fn(&Path) -> Result<String, Error> + Sync,
 {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
-    let print = Mutex::new(());
-    let tty = std::io::stderr().is_terminal() && files.len() > 1;
     let total = files.len();
+    let tty = std::io::stderr().is_terminal() && total > 1;
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} files, {elapsed}") {
+        bar.set_style(style);
+    }
+    let started = std::time::Instant::now();
+    // ENSEAL_PROGRESS_AFTER (seconds) moves the one-second mark; 0 shows it at once.
+    let after = std::env::var("ENSEAL_PROGRESS_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs_f64,
+        );
+    let shown = Mutex::new(false);
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, total.max(1)) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
                 let result = job(path);
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                let _guard = print.lock();
-                if tty {
-                    eprint!("\r\x1b[K");
+                let mut on = shown.lock().unwrap_or_else(|e| e.into_inner());
+                if tty && !*on && started.elapsed() >= after {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                    *on = true;
                 }
-                match result {
-                    Ok(line) => eprintln!("{}: {line}", path.display()),
+                let line = match result {
+                    Ok(line) => format!("{}: {line}", path.display()),
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("enseal: {e}");
+                        format!("enseal: {e}")
                     }
+                };
+                // Above the bar when it shows; a plain line otherwise.
+                if *on {
+                    bar.suspend(|| eprintln!("{line}"));
+                } else {
+                    eprintln!("{line}");
                 }
-                if tty && n < total {
-                    eprint!("[{n}/{total}]");
-                }
+                bar.inc(1);
             });
         }
     });
+    bar.finish_and_clear();
     failed.into_inner()
 }
 

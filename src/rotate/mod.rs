@@ -289,9 +289,49 @@ pub fn clear_wrapped(g: &mut KeyGroup) {
 /// A summary for reports: `n value(s) re-encrypted` etc. are the commands' business;
 /// this only joins change lines.
 pub fn summary(lines: &[String]) -> String {
+    let no_color = std::env::var("NO_COLOR").ok();
+    let color = crate::summary::color(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        no_color.as_deref(),
+    );
+    summary_in(lines, color)
+}
+
+/// [`summary`] with colors on or off: added keys green, removed ones red.
+pub fn summary_in(lines: &[String], color: bool) -> String {
     let mut s = String::new();
     for l in lines {
-        let _ = writeln!(s, "  {l}");
+        let code = if l.contains(": +") {
+            Some("32")
+        } else if l.contains(": -") {
+            Some("31")
+        } else {
+            None
+        };
+        let _ = match code.filter(|_| color) {
+            Some(c) => writeln!(s, "  \x1b[{c}m{l}\x1b[0m"),
+            None => writeln!(s, "  {l}"),
+        };
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_summary_colors_added_and_removed_keys_only_when_asked() {
+        let lines = vec![
+            "Group 1: +age age1new".to_string(),
+            "Group 1: -age age1old".to_string(),
+            "shamir_threshold: 1 -> 2".to_string(),
+        ];
+        assert_eq!(
+            super::summary_in(&lines, false),
+            "  Group 1: +age age1new\n  Group 1: -age age1old\n  shamir_threshold: 1 -> 2\n"
+        );
+        let colored = super::summary_in(&lines, true);
+        assert!(colored.contains("\x1b[32mGroup 1: +age age1new\x1b[0m"));
+        assert!(colored.contains("\x1b[31mGroup 1: -age age1old\x1b[0m"));
+        assert!(colored.contains("  shamir_threshold: 1 -> 2\n"));
+    }
 }

@@ -441,3 +441,47 @@ fn groups_add_and_delete() {
     assert_eq!(show(&env.enseal(&["decrypt", "s.yaml"]).ok().stdout), PLAIN);
     assert!(show(&env.sops(&["decrypt", "s.yaml"]).ok().stdout).contains("s3cret-pa55"));
 }
+
+/// Work over many files shows a progress bar on a terminal (script(1) gives one) once
+/// it has taken ENSEAL_PROGRESS_AFTER seconds (default 1), and none off a terminal.
+#[test]
+fn many_files_show_progress_only_on_a_terminal() {
+    let (env, r) = TestEnv::with_age_key();
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: s/.*\n    age: {r}\n"),
+    );
+    for i in 0..6 {
+        env.write(&format!("s/{i}.yaml"), format!("v: {i}\n"));
+        env.enseal(&["encrypt", "-i", &format!("s/{i}.yaml")]).ok();
+    }
+    let plain = env.enseal(&["rotate", "-i", "-r", "s"]);
+    assert_eq!(plain.status, 0, "{}", plain.stderr);
+    assert!(
+        !plain.stderr.contains("files") && !plain.stderr.contains('\x1b'),
+        "{}",
+        plain.stderr
+    );
+    assert_eq!(plain.stderr.lines().count(), 6, "{}", plain.stderr);
+    let tty = |after: &str| {
+        let mut cmd = env.command(
+            std::path::Path::new("script"),
+            &[
+                "-qec",
+                &format!("{} rotate -i -r s", env!("CARGO_BIN_EXE_enseal")),
+                "/dev/null",
+            ],
+        );
+        cmd.env("ENSEAL_PROGRESS_AFTER", after).env("TERM", "xterm");
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let shown = tty("0");
+    assert!(shown.contains("/6 files"), "{shown:?}");
+    assert_eq!(
+        shown.matches("s/").count(),
+        6,
+        "every file's line still shows: {shown:?}"
+    );
+    let quick = tty("600");
+    assert!(!quick.contains("/6 files"), "{quick:?}");
+}
