@@ -408,7 +408,8 @@ pub struct SetArgs {
     pub report: ReportArgs,
 }
 
-/// How `set`, `unset` and `edit` report what they changed (key paths, never values).
+/// How `set`, `unset`, `edit`, `rotate` and `updatekeys` report what they changed (key
+/// paths and keys, never values).
 #[derive(Debug, Args, Default, Clone, Copy)]
 pub struct ReportArgs {
     /// Print nothing after the change.
@@ -464,6 +465,9 @@ pub struct UpdatekeysArgs {
     /// Key types to try first when opening the files [env: SOPS_DECRYPTION_ORDER]
     #[arg(long, value_name = "LIST")]
     pub decryption_order: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `rotate` options.
@@ -531,6 +535,9 @@ pub struct RotateArgs {
     /// overdue data keys, across the repository.
     #[arg(long, conflicts_with = "recursive")]
     pub due: bool,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `scan` options.

@@ -181,3 +181,29 @@ pub fn report_changes(
     eprint!("{}", crate::summary::text(file, changes, color));
     Ok(())
 }
+
+/// Reports one file's key-group changes (`rotate`, `updatekeys`): the line for the
+/// per-file report on standard error (empty with `-q` or `--json`); with `--json`, a
+/// JSON line on standard output instead.
+pub fn report_keys(
+    file: &str,
+    result: &str,
+    changes: &[crate::rotate::KeyChange],
+    report: crate::cli::ReportArgs,
+) -> String {
+    use std::io::Write;
+    if report.json {
+        let line = serde_json::json!({ "file": file, "result": result, "keys": changes });
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        return String::new();
+    }
+    if report.quiet || changes.is_empty() {
+        return if report.quiet {
+            String::new()
+        } else {
+            result.to_string()
+        };
+    }
+    format!("{result}\n{}", crate::rotate::summary(changes).trim_end())
+}

@@ -52,7 +52,13 @@ pub fn run(
                 path: path.display().to_string(),
                 source,
             })?;
-            Ok("rotated".to_string())
+            let shown = path.display().to_string();
+            Ok(super::io::report_keys(
+                &shown,
+                "rotated",
+                &out.1,
+                args.report,
+            ))
         });
         if failed > 0 {
             return Err(Error::Usage(format!(
@@ -66,6 +72,11 @@ pub fn run(
         (Some(path), true) => Some(Error::lock(path)?),
         _ => None,
     };
+    if args.report.json && !args.input.in_place && args.input.output.is_none() {
+        return Err(Error::Usage(
+            "rotate --json prints its report on standard output: write the file with -i or --output".into(),
+        ));
+    }
     let input = read_input(&args.input)?;
     let file_err = |source| Error::File {
         path: input.display(),
@@ -80,14 +91,17 @@ pub fn run(
         env,
     )
     .map_err(file_err)?;
-    if !lines.is_empty() {
+    write_output(&args.input, &input, &out)?;
+    if args.report.json {
+        super::io::report_keys(&input.display(), "rotated", &lines, args.report);
+    } else if !lines.is_empty() && !args.report.quiet {
         eprintln!(
             "{}: the key groups change:\n{}",
             input.display(),
             rotate::summary(&lines)
         );
     }
-    write_output(&args.input, &input, &out)
+    Ok(())
 }
 
 /// Rotates one encrypted file's bytes.
@@ -98,7 +112,7 @@ fn rotate_bytes(
     order: &[KeyKind],
     ignore_mac: bool,
     env: &KeyEnv,
-) -> Result<(Vec<u8>, Vec<String>), crate::file::FileError> {
+) -> Result<(Vec<u8>, Vec<rotate::KeyChange>), crate::file::FileError> {
     let mut loaded = file::load(bytes, format)?;
     let key = file::data_key(&loaded.metadata, order, env)?;
     file::decrypt_tree(&mut loaded, &key, ignore_mac, None)?;

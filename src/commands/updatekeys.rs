@@ -34,6 +34,7 @@ pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Re
         order: &order,
         env,
         input_type: args.input_type.as_deref(),
+        report: args.report,
     };
     let failed = if args.yes {
         let jobs = args.jobs.unwrap_or_else(walk::default_jobs);
@@ -42,6 +43,7 @@ pub fn run(args: UpdatekeysArgs, config_path: Option<&Path>, env: &KeyEnv) -> Re
         let mut failed = 0;
         for path in &files {
             match ctx.update(path, Some(&confirm)) {
+                Ok(line) if line.is_empty() => {}
                 Ok(line) => eprintln!("{}: {line}", path.display()),
                 Err(e) => {
                     failed += 1;
@@ -66,6 +68,7 @@ struct Context<'a> {
     order: &'a [KeyKind],
     env: &'a KeyEnv,
     input_type: Option<&'a str>,
+    report: crate::cli::ReportArgs,
 }
 
 type Confirm = dyn Fn(&str, &str) -> Result<bool, Error>;
@@ -92,13 +95,16 @@ impl Context<'_> {
             loaded.metadata.shamir_threshold,
             rule.shamir_threshold,
         );
+        let report = |result: &str, changes: &[rotate::KeyChange]| {
+            super::io::report_keys(&shown, result, changes, self.report)
+        };
         if lines.is_empty() {
-            return Ok("already up to date".into());
+            return Ok(report("already up to date", &[]));
         }
         let summary = rotate::summary(&lines);
         if let Some(ask) = confirm {
             if !ask(&shown, &summary)? {
-                return Ok("left unchanged".into());
+                return Ok(report("left unchanged", &[]));
             }
         }
         let key = file::data_key(&loaded.metadata, self.order, self.env).map_err(file_err)?;
@@ -115,7 +121,7 @@ impl Context<'_> {
             path: shown.clone(),
             source,
         })?;
-        Ok(format!("updated\n{}", summary.trim_end()))
+        Ok(report("updated", &lines))
     }
 }
 

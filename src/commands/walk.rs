@@ -109,6 +109,11 @@ where
                     *on = true;
                 }
                 let line = match result {
+                    // Nothing to say (-q, --json): the bar still counts it.
+                    Ok(line) if line.is_empty() => {
+                        bar.inc(1);
+                        continue;
+                    }
                     Ok(line) => format!("{}: {line}", path.display()),
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);

@@ -44,22 +44,74 @@ pub fn key_ids(g: &KeyGroup) -> Vec<KeyId> {
     out
 }
 
-/// What changes from `old` to `new` groups, one line per key (`Group 1: +age age1…`);
-/// empty when nothing does.
-pub fn describe(old: &[KeyGroup], new: &[KeyGroup], old_t: usize, new_t: usize) -> Vec<String> {
+/// One change to a file's key groups. Displayed as a line (`Group 1: +age age1…`),
+/// serialized for `--json` (`{"change": "added", "group": 1, "kind": "age", "key": …}`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "change", rename_all = "lowercase")]
+pub enum KeyChange {
+    /// A key joins a group (1-based).
+    Added {
+        /// The group, counted from 1.
+        group: usize,
+        /// The key type (`age`, `pgp`, `kms`, …).
+        kind: &'static str,
+        /// The recipient, fingerprint, ARN or URL.
+        key: String,
+    },
+    /// A key leaves a group.
+    Removed {
+        /// The group, counted from 1.
+        group: usize,
+        /// The key type.
+        kind: &'static str,
+        /// The recipient, fingerprint, ARN or URL.
+        key: String,
+    },
+    /// The Shamir threshold changes.
+    Threshold {
+        /// Before.
+        from: usize,
+        /// After.
+        to: usize,
+    },
+}
+
+impl std::fmt::Display for KeyChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyChange::Added { group, kind, key } => write!(f, "Group {group}: +{kind} {key}"),
+            KeyChange::Removed { group, kind, key } => write!(f, "Group {group}: -{kind} {key}"),
+            KeyChange::Threshold { from, to } => write!(f, "shamir_threshold: {from} -> {to}"),
+        }
+    }
+}
+
+/// What changes from `old` to `new` groups, one entry per key; empty when nothing does.
+pub fn describe(old: &[KeyGroup], new: &[KeyGroup], old_t: usize, new_t: usize) -> Vec<KeyChange> {
     let mut out = Vec::new();
     for i in 0..old.len().max(new.len()) {
         let before = old.get(i).map(key_ids).unwrap_or_default();
         let after = new.get(i).map(key_ids).unwrap_or_default();
         for k in after.iter().filter(|k| !before.contains(k)) {
-            out.push(format!("Group {}: +{} {}", i + 1, k.0.name(), k.1));
+            out.push(KeyChange::Added {
+                group: i + 1,
+                kind: k.0.name(),
+                key: k.1.clone(),
+            });
         }
         for k in before.iter().filter(|k| !after.contains(k)) {
-            out.push(format!("Group {}: -{} {}", i + 1, k.0.name(), k.1));
+            out.push(KeyChange::Removed {
+                group: i + 1,
+                kind: k.0.name(),
+                key: k.1.clone(),
+            });
         }
     }
     if new.len() > 1 && old_t != new_t {
-        out.push(format!("shamir_threshold: {old_t} -> {new_t}"));
+        out.push(KeyChange::Threshold {
+            from: old_t,
+            to: new_t,
+        });
     }
     out
 }
@@ -162,7 +214,7 @@ pub fn rotate(
     changes: &Changes,
     format: Format,
     env: &KeyEnv,
-) -> Result<(Vec<u8>, Vec<String>), FileError> {
+) -> Result<(Vec<u8>, Vec<KeyChange>), FileError> {
     let old = loaded.metadata.key_groups.clone();
     let mut groups = old.clone();
     for g in &mut groups {
@@ -288,7 +340,7 @@ pub fn clear_wrapped(g: &mut KeyGroup) {
 
 /// A summary for reports: `n value(s) re-encrypted` etc. are the commands' business;
 /// this only joins change lines.
-pub fn summary(lines: &[String]) -> String {
+pub fn summary(lines: &[KeyChange]) -> String {
     let no_color = std::env::var("NO_COLOR").ok();
     let color = crate::summary::color(
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
@@ -298,15 +350,13 @@ pub fn summary(lines: &[String]) -> String {
 }
 
 /// [`summary`] with colors on or off: added keys green, removed ones red.
-pub fn summary_in(lines: &[String], color: bool) -> String {
+pub fn summary_in(lines: &[KeyChange], color: bool) -> String {
     let mut s = String::new();
     for l in lines {
-        let code = if l.contains(": +") {
-            Some("32")
-        } else if l.contains(": -") {
-            Some("31")
-        } else {
-            None
+        let code = match l {
+            KeyChange::Added { .. } => Some("32"),
+            KeyChange::Removed { .. } => Some("31"),
+            KeyChange::Threshold { .. } => None,
         };
         let _ = match code.filter(|_| color) {
             Some(c) => writeln!(s, "  \x1b[{c}m{l}\x1b[0m"),
@@ -320,10 +370,19 @@ pub fn summary_in(lines: &[String], color: bool) -> String {
 mod tests {
     #[test]
     fn the_summary_colors_added_and_removed_keys_only_when_asked() {
+        use super::KeyChange;
         let lines = vec![
-            "Group 1: +age age1new".to_string(),
-            "Group 1: -age age1old".to_string(),
-            "shamir_threshold: 1 -> 2".to_string(),
+            KeyChange::Added {
+                group: 1,
+                kind: "age",
+                key: "age1new".into(),
+            },
+            KeyChange::Removed {
+                group: 1,
+                kind: "age",
+                key: "age1old".into(),
+            },
+            KeyChange::Threshold { from: 1, to: 2 },
         ];
         assert_eq!(
             super::summary_in(&lines, false),

@@ -485,3 +485,78 @@ fn many_files_show_progress_only_on_a_terminal() {
     let quick = tty("600");
     assert!(!quick.contains("/6 files"), "{quick:?}");
 }
+
+/// `rotate` and `updatekeys` report the keys they added and removed per file: lines on
+/// standard error by default, JSON lines on standard output with --json, nothing with -q.
+#[test]
+fn rotate_and_updatekeys_report_key_changes_for_scripts() {
+    let (env, r) = TestEnv::with_age_key();
+    let (_, r2) = env.age_identity("second.txt");
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: s/.*\n    age: {r}\n"),
+    );
+    for i in 0..2 {
+        env.write(&format!("s/{i}.yaml"), format!("v: {i}\n"));
+        env.enseal(&["encrypt", "-i", &format!("s/{i}.yaml")]).ok();
+    }
+    let run = env
+        .enseal(&["rotate", "-i", "--add-age", &r2, "s/0.yaml"])
+        .ok();
+    assert_eq!(
+        run.stderr,
+        format!("s/0.yaml: the key groups change:\n  Group 1: +age {r2}\n\n")
+    );
+    let run = env
+        .enseal(&["rotate", "-i", "--json", "--rm-age", &r2, "s/0.yaml"])
+        .ok();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"file": "s/0.yaml", "result": "rotated",
+            "keys": [{"change": "removed", "group": 1, "kind": "age", "key": r2}]})
+    );
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let refused = env.enseal(&["rotate", "--json", "s/0.yaml"]);
+    assert_eq!(refused.status, 8, "{}", refused.stderr);
+    assert!(refused.stdout.is_empty());
+    let quiet = env.enseal(&["rotate", "-i", "-r", "-q", "s"]).ok();
+    assert!(
+        quiet.stderr.is_empty() && quiet.stdout.is_empty(),
+        "{}",
+        quiet.stderr
+    );
+    // updatekeys: the rule now names both keys.
+    env.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: s/.*\n    age: {r},{r2}\n"),
+    );
+    let run = env
+        .enseal(&[
+            "updatekeys",
+            "-y",
+            "--json",
+            "-j",
+            "1",
+            "s/0.yaml",
+            "s/1.yaml",
+        ])
+        .ok();
+    let lines: Vec<serde_json::Value> = run
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for l in &lines {
+        assert_eq!(l["result"], "updated");
+        assert_eq!(
+            l["keys"][0],
+            serde_json::json!({"change": "added", "group": 1, "kind": "age", "key": r2})
+        );
+    }
+    let again = env.enseal(&["updatekeys", "-y", "-q", "s/0.yaml"]).ok();
+    assert!(again.stderr.is_empty() && again.stdout.is_empty());
+    let again = env.enseal(&["updatekeys", "-y", "s/0.yaml"]).ok();
+    assert_eq!(again.stderr, "s/0.yaml: already up to date\n");
+}
