@@ -9,7 +9,7 @@ cd "$ROOT"
 
 echo "building enseal (release)..."
 cargo build --release --quiet --bin enseal
-ENSEAL=$ROOT/target/release/enseal
+ENSEAL=${CARGO_TARGET_DIR:-$ROOT/target}/release/enseal
 SAMPLE=$ROOT/fixtures/cli/sample.yaml
 
 WORK=$(mktemp -d)
