@@ -85,16 +85,7 @@ fn write_via_temp_mode(
     sweep_stale_temps(dir);
     // Created with the final mode (the umask can only narrow it), then set exactly,
     // before anything is written.
-    let mut tmp = temp_builder(mode).tempfile_in(dir).map_err(|e| {
-        let kind = e.kind();
-        io::Error::new(
-            kind,
-            format!(
-                "cannot create a file in its directory ({e}); enseal writes a new file and \
-                 renames it into place, so the directory must be writable"
-            ),
-        )
-    })?;
+    let mut tmp = temp_builder(mode).tempfile_in(dir).map_err(dir_error)?;
     tmp.as_file().lock()?;
     set_mode(tmp.as_file(), mode)?;
     tmp.write_all(contents)?;
@@ -121,17 +112,21 @@ pub fn check_can_replace(path: &Path) -> io::Result<()> {
             _ => Path::new("."),
         };
         if let Err(e) = access(dir, Access::WRITE_OK | Access::EXEC_OK) {
-            return Err(io::Error::new(
-                io::Error::from(e).kind(),
-                format!(
-                    "cannot create a file in its directory ({}); enseal writes a new file \
-                     and renames it into place, so the directory must be writable",
-                    io::Error::from(e)
-                ),
-            ));
+            return Err(dir_error(e.into()));
         }
     }
     Ok(())
+}
+
+/// The error for a directory a new file cannot be made in, with why that matters.
+fn dir_error(e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot create a file in its directory ({e}); enseal writes a new file and \
+             renames it into place, so the directory must be writable"
+        ),
+    )
 }
 
 /// Refuses to replace a file that a plain write could not change (mode, read-only

@@ -130,6 +130,13 @@ pub fn color(is_terminal: bool, no_color: Option<&str>) -> bool {
     is_terminal && no_color.is_none_or(str::is_empty)
 }
 
+/// Whether to color what goes to standard error (see [`color`]).
+pub fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var("NO_COLOR").ok();
+    color(std::io::stderr().is_terminal(), no_color.as_deref())
+}
+
 /// The text report: one line per change (`+`, `~`, `-`), or that nothing changed.
 pub fn text(file: &str, changes: &[Change], color: bool) -> String {
     if changes.is_empty() {

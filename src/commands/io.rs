@@ -162,7 +162,6 @@ pub fn report_changes(
     changes: &[crate::summary::Change],
     report: crate::cli::ReportArgs,
 ) -> Result<(), Error> {
-    use std::io::{IsTerminal, Write};
     if report.quiet {
         return Ok(());
     }
@@ -176,9 +175,10 @@ pub fn report_changes(
                 source,
             });
     }
-    let no_color = std::env::var("NO_COLOR").ok();
-    let color = crate::summary::color(std::io::stderr().is_terminal(), no_color.as_deref());
-    eprint!("{}", crate::summary::text(file, changes, color));
+    eprint!(
+        "{}",
+        crate::summary::text(file, changes, crate::summary::stderr_color())
+    );
     Ok(())
 }
 

@@ -341,12 +341,7 @@ pub fn clear_wrapped(g: &mut KeyGroup) {
 /// A summary for reports: `n value(s) re-encrypted` etc. are the commands' business;
 /// this only joins change lines.
 pub fn summary(lines: &[KeyChange]) -> String {
-    let no_color = std::env::var("NO_COLOR").ok();
-    let color = crate::summary::color(
-        std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        no_color.as_deref(),
-    );
-    summary_in(lines, color)
+    summary_in(lines, crate::summary::stderr_color())
 }
 
 /// [`summary`] with colors on or off: added keys green, removed ones red.
