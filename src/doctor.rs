@@ -186,6 +186,20 @@ fn probe_rule(rule: &str, groups: Vec<KeyGroup>, threshold: usize, env: &KeyEnv)
     let mut openers = Vec::new();
     for (i, mut group) in groups.iter().cloned().enumerate() {
         let mut opened = None;
+        for key in group.unusable_keys() {
+            out.push(
+                Finding::new(
+                    Level::Fail,
+                    ".sops.yaml",
+                    format!(
+                        "{rule}: {}: cannot encrypt for it: {}",
+                        key.id,
+                        key.reason()
+                    ),
+                )
+                .fix(key.fix()),
+            );
+        }
         for key in group.usable_keys_mut() {
             let id = format!("{} {}", key.kind().name(), key.id());
             if let Err(e) = key.wrap(&probe[..], env) {

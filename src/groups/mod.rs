@@ -59,10 +59,10 @@ pub fn wrap_missing(
     if group.is_empty() {
         return Err(GroupsError::Invalid("the key group is empty".into()));
     }
-    if let Some(id) = group.new_keys_enseal_cannot_wrap().into_iter().next() {
+    if let Some(key) = group.new_keys_enseal_cannot_wrap().into_iter().next() {
         return Err(GroupsError::Wrap {
-            key: id,
-            reason: "this key type cannot wrap keys in this version of enseal yet".into(),
+            reason: key.explain(),
+            key: key.id,
         });
     }
     for key in group.usable_keys_mut() {
@@ -92,12 +92,10 @@ pub fn wrap(
         if g.is_empty() {
             return Err(GroupsError::Invalid(format!("key group {i} is empty")));
         }
-        if let Some(id) = g.unusable_key_ids().into_iter().next() {
+        if let Some(key) = g.unusable_keys().into_iter().next() {
             return Err(GroupsError::Wrap {
-                key: id,
-                reason:
-                    "this key type cannot wrap keys in this version of enseal yet (age and PGP can)"
-                        .into(),
+                reason: key.explain(),
+                key: key.id,
             });
         }
     }
@@ -206,11 +204,8 @@ pub fn unwrap(
                 continue;
             }
             let _ = write!(report, "Group {i}: FAILED\n{}", reasons[i]);
-            for id in group.unusable_key_ids() {
-                let _ = writeln!(
-                    report,
-                    "  {id}: not supported by this version of enseal yet"
-                );
+            for key in group.unusable_keys() {
+                let _ = writeln!(report, "  {}: {}", key.id, key.explain());
             }
         }
         let _ = write!(
@@ -359,5 +354,67 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("kms arn:aws:kms:x"), "{err}");
+    }
+
+    /// A key this build cannot use is named, with why and what to do, both when a file
+    /// is to be written for it and when a file cannot be opened without it.
+    #[test]
+    fn keys_this_build_cannot_use_are_explained() {
+        let key = DataKey::generate();
+        let (s, r) = crate::keys::local::generate_identity();
+        let hckms = KeyGroup {
+            hckms: vec![crate::keys::HckmsKey {
+                key_id: "eu-west-0:0f0e".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let err = wrap(&mut [hckms.clone()], 0, &key, &KeyEnv::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hckms eu-west-0:0f0e"), "{err}");
+        assert!(err.contains("cannot use HuaweiCloud KMS keys"), "{err}");
+        assert!(
+            err.contains("use sops for files that need this key"),
+            "{err}"
+        );
+
+        // Two groups, both needed: the age one opens, the HuaweiCloud one cannot.
+        let mut groups = vec![age_group(&r), age_group(&r)];
+        wrap(&mut groups, 2, &key, &KeyEnv::default()).unwrap();
+        groups[1] = hckms;
+        let order = crate::keys::DEFAULT_DECRYPTION_ORDER;
+        let report = unwrap(&groups, 2, &order, &env_with_key(&s))
+            .unwrap_err()
+            .to_string();
+        assert!(report.contains("Group 0: SUCCESS"), "{report}");
+        assert!(
+            report.contains("hckms eu-west-0:0f0e: enseal cannot use HuaweiCloud"),
+            "{report}"
+        );
+    }
+
+    /// Without the `vault` feature (the demo's build), a Vault key says how to get it.
+    #[cfg(not(feature = "vault"))]
+    #[test]
+    fn a_build_without_a_key_service_says_so() {
+        let key = DataKey::generate();
+        let mut vault = vec![KeyGroup {
+            hc_vault: vec![crate::keys::VaultKey {
+                vault_address: "http://127.0.0.1:8200".into(),
+                engine_path: "transit".into(),
+                key_name: "app".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let err = wrap(&mut vault, 0, &key, &KeyEnv::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hc_vault http://127.0.0.1:8200/v1/transit/keys/app"),
+            "{err}"
+        );
+        assert!(err.contains("cargo install --path ."), "{err}");
     }
 }

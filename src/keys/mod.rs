@@ -91,6 +91,38 @@ pub const DEFAULT_DECRYPTION_ORDER: [KeyKind; 7] = [
     KeyKind::HcVault,
 ];
 
+/// A key of a file or rule that this build of enseal cannot wrap or unwrap with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusableKey {
+    /// Its type.
+    pub kind: KeyKind,
+    /// Its type and identifier, as reports show it (`hc_vault https://…/keys/app`).
+    pub id: String,
+}
+
+impl UnusableKey {
+    /// Why it cannot be used.
+    pub fn reason(&self) -> &'static str {
+        match self.kind {
+            KeyKind::Hckms => "enseal cannot use HuaweiCloud KMS keys yet (sops can)",
+            _ => "this enseal was built without that key service (--no-default-features, as scripts/demo.sh builds it)",
+        }
+    }
+
+    /// What to do about it.
+    pub fn fix(&self) -> &'static str {
+        match self.kind {
+            KeyKind::Hckms => "use sops for files that need this key",
+            _ => "install the full build: cargo install --path .",
+        }
+    }
+
+    /// Reason and fix in one sentence, for errors.
+    pub fn explain(&self) -> String {
+        format!("{}; {}", self.reason(), self.fix())
+    }
+}
+
 /// Why a master key could not wrap or unwrap the data key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -151,8 +183,8 @@ impl KeyEnv {
 }
 
 impl KeyEnv {
-    /// An environment holding only `vars` (tests).
-    #[cfg(test)]
+    /// An environment holding only `vars` (tests of the network key sources).
+    #[cfg(all(test, any(feature = "aws", feature = "vault")))]
     pub(crate) fn with_vars(vars: &[(&str, &str)]) -> KeyEnv {
         KeyEnv {
             vars: vars
@@ -339,63 +371,47 @@ impl KeyGroup {
     }
 
     /// Keys of a type this build cannot use that hold no wrapped key yet.
-    pub fn new_keys_enseal_cannot_wrap(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        #[cfg(not(feature = "aws"))]
-        out.extend(
-            self.kms
-                .iter()
-                .filter(|k| k.enc.is_empty())
-                .map(|k| format!("kms {}", k.arn)),
-        );
-        #[cfg(not(feature = "gcp"))]
-        out.extend(
-            self.gcp_kms
-                .iter()
-                .filter(|k| k.enc.is_empty())
-                .map(|k| format!("gcp_kms {}", k.resource_id)),
-        );
-        #[cfg(not(feature = "azure"))]
-        out.extend(
-            self.azure_kv
-                .iter()
-                .filter(|k| k.enc.is_empty())
-                .map(|k| format!("azure_kv {}/keys/{}", k.vault_url, k.name)),
-        );
-        out.extend(
-            self.hckms
-                .iter()
-                .filter(|k| k.enc.is_empty())
-                .map(|k| format!("hckms {}", k.key_id)),
-        );
-        out
+    pub fn new_keys_enseal_cannot_wrap(&self) -> Vec<UnusableKey> {
+        self.unusable_keys_where(true)
     }
 
-    /// Identifiers of the keys this build cannot use (cloud KMS, Vault), for reports.
-    pub fn unusable_key_ids(&self) -> Vec<String> {
+    /// The keys this build cannot use (HuaweiCloud KMS, and the key services of features
+    /// left out of the build), for reports.
+    pub fn unusable_keys(&self) -> Vec<UnusableKey> {
+        self.unusable_keys_where(false)
+    }
+
+    fn unusable_keys_where(&self, only_unwrapped: bool) -> Vec<UnusableKey> {
         let mut out = Vec::new();
+        let mut add = |kind: KeyKind, id: String, enc: &str| {
+            if !only_unwrapped || enc.is_empty() {
+                out.push(UnusableKey { kind, id });
+            }
+        };
         #[cfg(not(feature = "aws"))]
-        out.extend(self.kms.iter().map(|k| format!("kms {}", k.arn)));
+        for k in &self.kms {
+            add(KeyKind::Kms, format!("kms {}", k.arn), &k.enc);
+        }
         #[cfg(not(feature = "gcp"))]
-        out.extend(
-            self.gcp_kms
-                .iter()
-                .map(|k| format!("gcp_kms {}", k.resource_id)),
-        );
-        out.extend(self.hckms.iter().map(|k| format!("hckms {}", k.key_id)));
+        for k in &self.gcp_kms {
+            add(
+                KeyKind::GcpKms,
+                format!("gcp_kms {}", k.resource_id),
+                &k.enc,
+            );
+        }
+        for k in &self.hckms {
+            add(KeyKind::Hckms, format!("hckms {}", k.key_id), &k.enc);
+        }
         #[cfg(not(feature = "azure"))]
-        out.extend(
-            self.azure_kv
-                .iter()
-                .map(|k| format!("azure_kv {}/keys/{}", k.vault_url, k.name)),
-        );
+        for k in &self.azure_kv {
+            let id = format!("azure_kv {}/keys/{}", k.vault_url, k.name);
+            add(KeyKind::AzureKv, id, &k.enc);
+        }
         #[cfg(not(feature = "vault"))]
-        out.extend(self.hc_vault.iter().map(|k| {
-            format!(
-                "hc_vault {}/v1/{}/keys/{}",
-                k.vault_address, k.engine_path, k.key_name
-            )
-        }));
+        for k in &self.hc_vault {
+            add(KeyKind::HcVault, format!("hc_vault {}", k.uri()), &k.enc);
+        }
         out
     }
 }
